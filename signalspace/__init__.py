@@ -1,0 +1,70 @@
+"""signalspace: signals on any domain, one N-D convolution, and its Toeplitz matrices.
+
+The core types (:class:`Signal`, :class:`Domain`, :class:`Axis`,
+:class:`Channels`) and the errors load with the package; everything else
+(adapters, operators, analysis, plots) is imported the first time it is used,
+so ``import signalspace`` stays fast and pulls in neither librosa,
+scikit-image, matplotlib, xarray nor dask.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ._errors import (
+    DomainMismatchError,
+    FileFormatError,
+    InvalidParameterError,
+    InvalidTypeError,
+    MemoryBudgetError,
+    ShapeError,
+    SignalspaceError,
+    UnknownNameError,
+)
+from .domain import Axis, Channels, Domain
+from .signal import Signal
+
+__version__ = "0.1.0"
+
+#: public name -> (module, attribute or None for the module itself)
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "domains": ("signalspace.domains", None),
+    "register_domain": ("signalspace.domains.registry", "register_domain"),
+    "load": ("signalspace.domains.registry", "load"),
+    "audio": ("signalspace.domains.audio", None),
+    "image": ("signalspace.domains.image", None),
+    "phasespace": ("signalspace.domains.phasespace", None),
+}
+
+__all__ = [
+    "Axis",
+    "Channels",
+    "Domain",
+    "DomainMismatchError",
+    "FileFormatError",
+    "InvalidParameterError",
+    "InvalidTypeError",
+    "MemoryBudgetError",
+    "ShapeError",
+    "Signal",
+    "SignalspaceError",
+    "UnknownNameError",
+    "__version__",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'signalspace' has no attribute {name!r}") from None
+    module = importlib.import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

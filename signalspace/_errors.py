@@ -1,0 +1,64 @@
+"""The exceptions signalspace raises.
+
+Every error a user can provoke with bad input is a :class:`SignalspaceError`.
+The subclasses also derive from the built-in exception that fits, so code that
+already catches ``ValueError`` or ``TypeError`` keeps working.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DomainMismatchError",
+    "FileFormatError",
+    "InvalidParameterError",
+    "InvalidTypeError",
+    "MemoryBudgetError",
+    "ShapeError",
+    "SignalspaceError",
+    "UnknownNameError",
+]
+
+
+class SignalspaceError(Exception):
+    """Base class of every error signalspace raises on bad input.
+
+    Examples
+    --------
+    >>> import signalspace as ss
+    >>> issubclass(ss.ShapeError, ss.SignalspaceError)
+    True
+    """
+
+
+class InvalidParameterError(SignalspaceError, ValueError):
+    """An argument has the right type but a value that cannot be used."""
+
+
+class InvalidTypeError(SignalspaceError, TypeError):
+    """An argument has a type that the function does not accept."""
+
+
+class ShapeError(InvalidParameterError):
+    """An array's shape does not match what the domain or operator expects."""
+
+
+class DomainMismatchError(InvalidParameterError):
+    """Two signals that must share a domain (or channels) do not."""
+
+
+class UnknownNameError(InvalidParameterError, KeyError):
+    """A name (domain kind, channel layout, sample image, note, engine) is unknown.
+
+    The message lists the names that are known.
+    """
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class FileFormatError(SignalspaceError, OSError):
+    """A file cannot be read or written: unknown format, truncated or corrupt."""
+
+
+class MemoryBudgetError(SignalspaceError, MemoryError):
+    """A request would allocate more memory than the allowed budget."""

@@ -1,0 +1,67 @@
+"""Argument checks whose messages name the parameter, what was expected and what came."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ._errors import InvalidParameterError, InvalidTypeError
+
+
+def describe(value: Any) -> str:
+    """A short description of ``value`` for error messages."""
+    if isinstance(value, np.ndarray) or (hasattr(value, "dtype") and hasattr(value, "shape")):
+        return f"{type(value).__name__} of shape {tuple(value.shape)} and dtype {value.dtype}"
+    text = repr(value)
+    if len(text) > 80:
+        text = text[:77] + "..."
+    return f"{text} ({type(value).__name__})"
+
+
+def positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
+    """Return ``value`` as an int >= ``minimum`` or raise naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InvalidTypeError(f"{name} must be an integer >= {minimum}, got {describe(value)}")
+    if value < minimum:
+        raise InvalidParameterError(f"{name} must be an integer >= {minimum}, got {int(value)}")
+    return int(value)
+
+
+def finite_float(value: Any, name: str, *, positive: bool = False, nonzero: bool = False) -> float:
+    """Return ``value`` as a finite float, optionally > 0 or != 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InvalidTypeError(f"{name} must be a real number, got {describe(value)}")
+    result = float(value)
+    if not math.isfinite(result):
+        raise InvalidParameterError(f"{name} must be finite, got {result}")
+    if positive and result <= 0:
+        raise InvalidParameterError(f"{name} must be > 0, got {result}")
+    if nonzero and result == 0:
+        raise InvalidParameterError(f"{name} must be non-zero, got {result}")
+    return result
+
+
+def per_axis(value: Any, ndim: int, name: str, convert) -> tuple:
+    """Broadcast a scalar, or check a sequence of length ``ndim``, converting each item."""
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        if len(value) != ndim:
+            raise InvalidParameterError(
+                f"{name} must be one value or {ndim} values (one per axis), got {len(value)}: {value!r}"
+            )
+        return tuple(convert(v, f"{name}[{i}]") for i, v in enumerate(value))
+    return (convert(value, name),) * ndim
+
+
+def one_of(value: Any, name: str, choices: Sequence[str]) -> str:
+    """Check that ``value`` is one of ``choices`` (strings)."""
+    if not isinstance(value, str) or value not in choices:
+        from ._errors import UnknownNameError
+
+        raise UnknownNameError(
+            f"{name} must be one of {', '.join(map(repr, choices))}; got {describe(value)}"
+        )
+    return value

@@ -1,0 +1,1 @@
+"""Linear operators on signals: convolution, its geometry, and its matrices."""

@@ -1,0 +1,477 @@
+"""Signal: sampled values on a Domain, with named Channels.
+
+A :class:`Signal` holds ``values`` of shape ``domain.shape + (c,)`` (channels
+last).  It knows nothing about files or pictures: adapters in
+:mod:`signalspace.domains` read and write them, :mod:`signalspace.plot` draws
+them.  numpy and dask arrays are both kept as they are: nothing is computed
+until asked for.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.lib.mixins import NDArrayOperatorsMixin
+
+from ._errors import DomainMismatchError, InvalidParameterError, InvalidTypeError, ShapeError
+from ._validation import describe
+from .domain import CHANNEL_DIM, Axis, Channels, Domain
+
+if TYPE_CHECKING:  # pragma: no cover
+    import xarray as xr
+
+__all__ = ["Signal", "is_lazy"]
+
+_KIND_ATTR = "signalspace_kind"
+_LAYOUT_ATTR = "signalspace_channel_layout"
+
+
+def is_lazy(array: Any) -> bool:
+    """True when ``array`` is a dask (or other graph-backed) collection.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from signalspace.signal import is_lazy
+    >>> is_lazy(np.zeros(3))
+    False
+    """
+    return hasattr(array, "__dask_graph__")
+
+
+def _as_values(values: Any) -> Any:
+    if is_lazy(values) or isinstance(values, np.ndarray):
+        array = values
+    else:
+        try:
+            array = np.asarray(values)
+        except Exception as exc:  # ragged lists and the like
+            raise InvalidTypeError(f"values must be array-like, got {describe(values)}: {exc}") from None
+    kind = np.dtype(array.dtype).kind
+    if kind not in "biufc":
+        raise InvalidTypeError(
+            f"values must have a numeric dtype (bool, int, float or complex), got dtype {array.dtype}"
+        )
+    return array
+
+
+class Signal(NDArrayOperatorsMixin):
+    """Values sampled on a :class:`~signalspace.Domain`, with :class:`~signalspace.Channels`.
+
+    Parameters
+    ----------
+    values : array_like or dask array
+        Shape ``domain.shape + (c,)``, or ``domain.shape`` for one channel.
+        numpy arrays are wrapped without a copy; dask arrays stay lazy.
+    domain : Domain
+        The grid the values are sampled on.
+    channels : Channels, optional
+        Names (and metadata) of the c channels; ``c0, c1, ...`` by default.
+    attrs : mapping, optional
+        Free metadata (source file, audio subtype...); copied, read-only.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import signalspace as ss
+    >>> d = ss.Domain([ss.Axis("time", 4, step=0.25, unit="s")], kind="audio")
+    >>> x = ss.Signal(np.arange(8.0).reshape(4, 2), d, ss.Channels(("L", "R")))
+    >>> x.shape, x.nchannels
+    ((4, 2), 2)
+    >>> (2 * x)[1:3].values[:, 0]
+    array([4., 8.])
+    >>> x.sel(time=0.5).values
+    array([4., 5.])
+    """
+
+    __slots__ = ("_attrs", "_channels", "_domain", "_values")
+
+    def __init__(
+        self,
+        values: Any,
+        domain: Domain,
+        channels: Channels | None = None,
+        attrs: Mapping[str, Any] | None = None,
+    ) -> None:
+        if not isinstance(domain, Domain):
+            raise InvalidTypeError(f"domain must be a signalspace.Domain, got {describe(domain)}")
+        values = _as_values(values)
+        if tuple(values.shape) == domain.shape:
+            values = values[..., np.newaxis]
+        if tuple(values.shape[:-1]) != domain.shape or values.ndim != domain.ndim + 1:
+            raise ShapeError(
+                f"values must have shape domain.shape + (channels,) = {domain.shape} + (c,) "
+                f"or domain.shape, got shape {tuple(values.shape)}"
+            )
+        c = values.shape[-1]
+        if c == 0:
+            raise ShapeError("values must have at least one channel, got 0 (shape ends in 0)")
+        if channels is None:
+            channels = Channels.generic(c)
+        elif not isinstance(channels, Channels):
+            raise InvalidTypeError(f"channels must be a signalspace.Channels, got {describe(channels)}")
+        if len(channels) != c:
+            raise ShapeError(
+                f"channels names {len(channels)} channels {list(channels.names)}, "
+                f"but values have {c} (last axis of shape {tuple(values.shape)})"
+            )
+        if attrs is not None and not isinstance(attrs, Mapping):
+            raise InvalidTypeError(f"attrs must be a mapping, got {describe(attrs)}")
+        self._values = values
+        self._domain = domain
+        self._channels = channels
+        self._attrs = MappingProxyType(dict(attrs or {}))
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def values(self) -> Any:
+        """The samples, shape ``domain.shape + (c,)`` (numpy or dask)."""
+        return self._values
+
+    @property
+    def domain(self) -> Domain:
+        """The grid Ω the signal is sampled on."""
+        return self._domain
+
+    @property
+    def channels(self) -> Channels:
+        """Names and metadata of the channels."""
+        return self._channels
+
+    @property
+    def attrs(self) -> Mapping[str, Any]:
+        """Free metadata (read-only mapping)."""
+        return self._attrs
+
+    @property
+    def kind(self) -> str:
+        """The domain's kind (``"audio"``, ``"image"``...)."""
+        return self._domain.kind
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of :attr:`values`: ``domain.shape + (c,)``."""
+        return tuple(self._values.shape)
+
+    @property
+    def ndim(self) -> int:
+        """Number of domain axes (the channel axis is not counted)."""
+        return self._domain.ndim
+
+    @property
+    def nchannels(self) -> int:
+        """Number of channels c."""
+        return len(self._channels)
+
+    @property
+    def dtype(self) -> np.dtype:
+        """dtype of :attr:`values`."""
+        return np.dtype(self._values.dtype)
+
+    @property
+    def is_lazy(self) -> bool:
+        """True when :attr:`values` is a dask array."""
+        return is_lazy(self._values)
+
+    def replace(
+        self,
+        values: Any = None,
+        domain: Domain | None = None,
+        channels: Channels | None = None,
+        attrs: Mapping[str, Any] | None = None,
+    ) -> Signal:
+        """A new Signal with some parts replaced (the others shared)."""
+        return Signal(
+            self._values if values is None else values,
+            self._domain if domain is None else domain,
+            self._channels if channels is None else channels,
+            self._attrs if attrs is None else attrs,
+        )
+
+    def astype(self, dtype: Any) -> Signal:
+        """The same signal with values cast to ``dtype``."""
+        return self.replace(values=self._values.astype(dtype))
+
+    def copy(self) -> Signal:
+        """A copy whose values do not share memory with this one."""
+        return self.replace(values=self._values.copy())
+
+    def compute(self) -> Signal:
+        """A Signal with in-memory values (computes a dask array; numpy returns self)."""
+        if self.is_lazy:
+            return self.replace(values=np.asarray(self._values.compute()))
+        return self
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        values = self._values.compute() if self.is_lazy else self._values
+        return np.array(values, dtype=dtype, copy=True) if copy else np.asarray(values, dtype=dtype)
+
+    def __repr__(self) -> str:
+        lazy = " (dask)" if self.is_lazy else ""
+        return (
+            f"<Signal {self._domain!r} × {self.nchannels} channels {list(self._channels.names)[:8]} "
+            f"{self.dtype}{lazy}>"
+        )
+
+    def identical(self, other: object) -> bool:
+        """True when ``other`` has the same domain, channels, attrs and values."""
+        return (
+            isinstance(other, Signal)
+            and self._domain == other._domain
+            and self._channels == other._channels
+            and dict(self._attrs) == dict(other._attrs)
+            and self.dtype == other.dtype
+            and bool(np.array_equal(np.asarray(self), np.asarray(other)))
+        )
+
+    # ---------------------------------------------------------------- indexing
+    def __getitem__(self, key: Any) -> Signal:
+        if not isinstance(key, tuple):
+            key = (key,)
+        if sum(k is Ellipsis for k in key) > 1:
+            raise InvalidParameterError("an index may contain at most one Ellipsis (...)")
+        if Ellipsis in key:
+            at = key.index(Ellipsis)
+            fill = self.ndim + 1 - (len(key) - 1)
+            key = key[:at] + (slice(None),) * max(fill, 0) + key[at + 1 :]
+        if len(key) > self.ndim + 1:
+            raise InvalidParameterError(
+                f"too many indices: {len(key)} for a signal with {self.ndim} axes and a channel axis"
+            )
+        key = key + (slice(None),) * (self.ndim + 1 - len(key))
+        axes: list[Axis] = []
+        array_key: list[Any] = []
+        for axis, k in zip(self._domain.axes, key[:-1], strict=True):
+            if isinstance(k, numbers.Integral) and not isinstance(k, bool):
+                if not -axis.size <= k < axis.size:
+                    raise InvalidParameterError(
+                        f"index {k} is out of range for axis {axis.name!r} of size {axis.size}"
+                    )
+                array_key.append(int(k))
+            elif isinstance(k, slice):
+                start, stop, stride = k.indices(axis.size)
+                axes.append(axis.slice(start, stop, stride))
+                array_key.append(k)
+            else:
+                raise InvalidTypeError(
+                    f"index for axis {axis.name!r} must be an integer or a slice, got {describe(k)}"
+                )
+        channel_key = self._channel_positions(key[-1])
+        channels = self._channels.select(channel_key)
+        values = self._values[tuple(array_key)]
+        if not (isinstance(channel_key, slice) and channel_key == slice(None)):
+            values = values[..., channel_key]
+        return Signal(values, self._domain.with_axes(axes), channels, self._attrs)
+
+    def _channel_positions(self, key: Any) -> Any:
+        if isinstance(key, slice):
+            return key
+        if isinstance(key, str):
+            return [self._channels.index(key)]
+        if isinstance(key, numbers.Integral) and not isinstance(key, bool):
+            if not -self.nchannels <= key < self.nchannels:
+                raise InvalidParameterError(
+                    f"channel index {key} is out of range for {self.nchannels} channels"
+                )
+            return [int(key) % self.nchannels]
+        if isinstance(key, (list, tuple)) and key:
+            return [self._channel_positions(k)[0] for k in key]
+        raise InvalidTypeError(
+            f"channel index must be an int, a name, a slice or a list of them, got {describe(key)}"
+        )
+
+    def channel(self, name: str | int) -> Signal:
+        """The one-channel signal of channel ``name`` (or position)."""
+        return self[..., name]
+
+    def isel(self, **indices: int | slice) -> Signal:
+        """Index axes by name: ``x.isel(time=slice(0, 100))``."""
+        key: list[Any] = [slice(None)] * self.ndim
+        for name, k in indices.items():
+            key[self._domain.axis_index(name)] = k
+        return self[tuple(key)]
+
+    def sel(self, tolerance: float | None = None, **coords: float | slice) -> Signal:
+        """Select by coordinate: a number picks the nearest sample, a slice is inclusive.
+
+        Parameters
+        ----------
+        tolerance : float, optional
+            Largest distance accepted between a number and its nearest sample
+            (default half a step).
+        **coords
+            ``axis_name=value`` or ``axis_name=slice(lo, hi)`` in the axis' unit.
+        """
+        indices: dict[str, int | slice] = {}
+        for name, value in coords.items():
+            axis = self._domain[name]
+            if isinstance(value, slice):
+                if value.step is not None:
+                    raise InvalidParameterError(
+                        f"sel slices take no step; got {value!r} for axis {name!r} (use isel to stride)"
+                    )
+                c = axis.coords
+                lo = -np.inf if value.start is None else float(value.start)
+                hi = np.inf if value.stop is None else float(value.stop)
+                eps = 1e-9 * abs(axis.step)
+                inside = np.flatnonzero((c >= lo - eps) & (c <= hi + eps))
+                if inside.size == 0:
+                    raise InvalidParameterError(
+                        f"sel range {lo}..{hi} selects no sample of axis {name!r} "
+                        f"(extent {axis.extent} {axis.unit})"
+                    )
+                indices[name] = slice(int(inside[0]), int(inside[-1]) + 1)
+            else:
+                indices[name] = axis.index(value, tolerance=tolerance)
+        return self.isel(**indices)
+
+    # -------------------------------------------------------------- arithmetic
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if method != "__call__" or "out" in kwargs:
+            return NotImplemented
+        reference: Signal | None = None
+        arrays = []
+        for operand in inputs:
+            if isinstance(operand, Signal):
+                if reference is None:
+                    reference = operand
+                elif operand._domain != reference._domain:
+                    raise DomainMismatchError(
+                        f"{ufunc.__name__}: signals live on different domains: "
+                        f"{reference._domain!r} and {operand._domain!r}"
+                    )
+                elif operand._channels != reference._channels:
+                    raise DomainMismatchError(
+                        f"{ufunc.__name__}: signals have different channels: "
+                        f"{list(reference._channels.names)} and {list(operand._channels.names)}"
+                    )
+                arrays.append(operand._values)
+            else:
+                arrays.append(operand)
+        assert reference is not None
+        result = ufunc(*arrays, **kwargs)
+        results = result if isinstance(result, tuple) else (result,)
+        wrapped = []
+        for r in results:
+            if tuple(r.shape) != reference.shape:
+                raise ShapeError(
+                    f"{ufunc.__name__}: an operand broadcast the result to shape {tuple(r.shape)}; "
+                    f"the signal has shape {reference.shape}"
+                )
+            wrapped.append(reference.replace(values=r))
+        return tuple(wrapped) if isinstance(result, tuple) else wrapped[0]
+
+    # ------------------------------------------------------------------ xarray
+    def to_xarray(self) -> xr.DataArray:
+        """A labelled ``xarray.DataArray`` with dims ``axis names + ("channel",)``.
+
+        Axis coordinates carry ``units``, ``step`` and ``origin`` attributes;
+        per-channel metadata become coordinates along ``channel``; the domain
+        kind and channel layout go into ``attrs``.  Dask values stay lazy.
+        :meth:`from_xarray` inverts it exactly, also after a netCDF round trip.
+        """
+        import xarray as xr
+
+        coords: dict[str, Any] = {}
+        for axis in self._domain.axes:
+            attrs = {"step": axis.step, "origin": axis.origin}
+            if axis.unit:
+                attrs["units"] = axis.unit
+            coords[axis.name] = (axis.name, axis.coords, attrs)
+        coords[CHANNEL_DIM] = (CHANNEL_DIM, list(self._channels.names))
+        for key, values in self._channels.coords.items():
+            if key in coords:
+                raise InvalidParameterError(
+                    f"channel coordinate {key!r} has the name of a dimension; rename it before to_xarray"
+                )
+            unit = self._channels.units.get(key)
+            coords[key] = (CHANNEL_DIM, list(values), {"units": unit} if unit else {})
+        attrs = dict(self._attrs)
+        attrs[_KIND_ATTR] = self._domain.kind
+        if self._channels.layout is not None:
+            attrs[_LAYOUT_ATTR] = self._channels.layout
+        return xr.DataArray(
+            self._values, dims=(*self._domain.names, CHANNEL_DIM), coords=coords, attrs=attrs
+        )
+
+    @classmethod
+    def from_xarray(cls, da: xr.DataArray, *, kind: str | None = None) -> Signal:
+        """Build a Signal from an ``xarray.DataArray``.
+
+        Every dimension but ``"channel"`` becomes an axis and must be regularly
+        spaced (or carry ``step``/``origin`` attributes, as :meth:`to_xarray`
+        writes).  Without a ``channel`` dimension the signal has one channel.
+
+        Examples
+        --------
+        >>> import numpy as np, xarray as xr
+        >>> import signalspace as ss
+        >>> da = xr.DataArray(np.zeros((3, 2)), dims=("y", "x"), coords={"y": [0.0, 0.5, 1.0]})
+        >>> ss.Signal.from_xarray(da).domain["y"].step
+        0.5
+        """
+        import xarray as xr
+
+        if not isinstance(da, xr.DataArray):
+            raise InvalidTypeError(f"da must be an xarray.DataArray, got {describe(da)}")
+        attrs = dict(da.attrs)
+        kind = kind or attrs.pop(_KIND_ATTR, "generic")
+        attrs.pop(_KIND_ATTR, None)
+        layout = attrs.pop(_LAYOUT_ATTR, None)
+        if CHANNEL_DIM in da.dims:
+            da = da.transpose(..., CHANNEL_DIM)
+            space_dims = da.dims[:-1]
+        else:
+            space_dims = da.dims
+        axes = [_axis_from_coord(da, str(dim)) for dim in space_dims]
+        if CHANNEL_DIM in da.dims:
+            if CHANNEL_DIM in da.coords:
+                names = tuple(str(n) for n in da.coords[CHANNEL_DIM].values.tolist())
+            else:
+                names = Channels.generic(da.sizes[CHANNEL_DIM]).names
+            extra = {
+                str(k): tuple(v.values.tolist())
+                for k, v in da.coords.items()
+                if k != CHANNEL_DIM and v.dims == (CHANNEL_DIM,)
+            }
+            units = {
+                str(k): str(da.coords[k].attrs["units"]) for k in extra if "units" in da.coords[k].attrs
+            }
+            channels = Channels(names, layout=layout, coords=extra, units=units)
+        else:
+            channels = Channels((str(da.name),) if da.name is not None else ("c0",), layout=layout)
+        return cls(da.data, Domain(tuple(axes), kind=kind), channels, attrs)
+
+
+def _axis_from_coord(da: xr.DataArray, dim: str) -> Axis:
+    size = int(da.sizes[dim])
+    if dim not in da.coords:
+        return Axis(dim, size)
+    coord = da.coords[dim]
+    unit = str(coord.attrs.get("units", ""))
+    values = np.asarray(coord.values)
+    if "step" in coord.attrs and "origin" in coord.attrs:
+        axis = Axis(dim, size, step=float(coord.attrs["step"]), origin=float(coord.attrs["origin"]), unit=unit)
+        if not np.allclose(axis.coords, values, rtol=1e-9, atol=1e-12 * abs(axis.step)):
+            raise InvalidParameterError(
+                f"coordinate {dim!r} disagrees with its step/origin attributes; drop them or fix the values"
+            )
+        return axis
+    if values.dtype.kind not in "iuf":
+        raise InvalidTypeError(
+            f"coordinate {dim!r} must be numeric to become an Axis, got dtype {values.dtype}"
+        )
+    if size == 1:
+        return Axis(dim, 1, origin=float(values[0]), unit=unit)
+    steps = np.diff(values.astype(np.float64))
+    step = float((values[-1] - values[0]) / (size - 1))
+    if not np.allclose(steps, step, rtol=1e-6, atol=0):
+        raise InvalidParameterError(
+            f"coordinate {dim!r} is not regularly spaced (steps from {steps.min()} to {steps.max()}); "
+            "a Signal needs regular sampling"
+        )
+    return Axis(dim, size, step=step, origin=float(values[0]), unit=unit)
