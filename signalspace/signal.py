@@ -232,10 +232,11 @@ class Signal(NDArrayOperatorsMixin):
     def __getitem__(self, key: Any) -> Signal:
         if not isinstance(key, tuple):
             key = (key,)
-        if sum(k is Ellipsis for k in key) > 1:
+        ellipses = [i for i, k in enumerate(key) if k is Ellipsis]
+        if len(ellipses) > 1:
             raise InvalidParameterError("an index may contain at most one Ellipsis (...)")
-        if Ellipsis in key:
-            at = key.index(Ellipsis)
+        if ellipses:
+            at = ellipses[0]
             fill = self.ndim + 1 - (len(key) - 1)
             key = key[:at] + (slice(None),) * max(fill, 0) + key[at + 1 :]
         if len(key) > self.ndim + 1:

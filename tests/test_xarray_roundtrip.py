@@ -1,0 +1,69 @@
+"""Signal <-> xarray.DataArray, in memory and through a netCDF file written by xarray."""
+
+import numpy as np
+import pytest
+import xarray as xr
+from hypothesis import given
+from hypothesis import strategies as st
+
+import signalspace as ss
+
+
+def rich_signal(shape=(5, 4), c=3, dtype=np.float64):
+    axes = [ss.Axis("time", shape[0], step=1 / 22050, origin=0.25, unit="s")]
+    if len(shape) > 1:
+        axes.append(ss.Axis("band", shape[1], step=-2.5, origin=100.0, unit="Hz"))
+    values = np.random.default_rng(0).standard_normal((*shape, c)).astype(dtype)
+    channels = ss.Channels(tuple(f"b{i}" for i in range(c)), layout="hyperspectral",
+                           coords={"wavelength": np.linspace(400, 700, c)}, units={"wavelength": "nm"})
+    return ss.Signal(values, ss.Domain(axes, kind="image"), channels, attrs={"source": "test", "gain": 2.0})
+
+
+def test_to_xarray_labels_dims_coords_units_and_kind():
+    x = rich_signal()
+    da = x.to_xarray()
+    assert da.dims == ("time", "band", "channel")
+    assert da["time"].attrs["units"] == "s" and da["band"].attrs["step"] == -2.5
+    assert list(da["channel"].values) == ["b0", "b1", "b2"]
+    assert da["wavelength"].dims == ("channel",) and da["wavelength"].attrs["units"] == "nm"
+    assert da.attrs["signalspace_kind"] == "image" and da.attrs["source"] == "test"
+
+
+@given(shape=st.lists(st.integers(1, 5), min_size=1, max_size=2), c=st.integers(1, 4),
+       dtype=st.sampled_from([np.float32, np.float64, np.complex128, np.int16]))
+def test_round_trip_in_memory_is_exact(shape, c, dtype):
+    x = rich_signal(tuple(shape), c, dtype)
+    assert ss.Signal.from_xarray(x.to_xarray()).identical(x)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int16])
+def test_round_trip_through_netcdf_is_exact(tmp_path, dtype):
+    x = rich_signal(dtype=dtype)
+    path = tmp_path / "signal.nc"
+    x.to_xarray().to_netcdf(path)
+    y = ss.Signal.from_xarray(xr.load_dataarray(path))
+    assert y.domain == x.domain and y.channels == x.channels and y.kind == "image"
+    assert y.identical(x)
+
+
+def test_foreign_dataarray_without_channel_dim_or_attrs():
+    da = xr.DataArray(np.ones((3, 4)), dims=("y", "x"), coords={"y": [1.0, 1.5, 2.0]}, name="density")
+    x = ss.Signal.from_xarray(da)
+    assert x.domain["y"].step == 0.5 and x.domain["y"].origin == 1.0
+    assert x.domain["x"].step == 1.0 and x.channels.names == ("density",) and x.kind == "generic"
+
+
+def test_irregular_coordinates_are_refused():
+    da = xr.DataArray(np.ones(3), dims=("t",), coords={"t": [0.0, 1.0, 3.0]})
+    with pytest.raises(ss.InvalidParameterError, match="not regularly spaced"):
+        ss.Signal.from_xarray(da)
+    with pytest.raises(ss.InvalidTypeError, match="xarray.DataArray"):
+        ss.Signal.from_xarray(np.ones(3))
+
+
+def test_dask_backed_round_trip_stays_lazy():
+    dask_array = pytest.importorskip("dask.array")
+    x = ss.Signal(dask_array.ones((6, 2), chunks=3), ss.Domain.from_shape((6,)))
+    da = x.to_xarray()
+    assert da.chunks is not None
+    assert ss.Signal.from_xarray(da).is_lazy
