@@ -22,7 +22,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".signalspace-installed"
-EXTRAS = "test,dask"
+EXTRAS = "test,dask,docs"
 HEADLINE = ROOT / "examples" / "audio" / "plot_listening_to_convolutions.py"
 OUT = ROOT / "out"
 
