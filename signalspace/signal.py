@@ -228,6 +228,23 @@ class Signal(NDArrayOperatorsMixin):
             and bool(np.array_equal(np.asarray(self), np.asarray(other)))
         )
 
+    def plot(self, ax: Any = None, **kw: Any) -> Any:
+        """Draw the signal (see :func:`signalspace.plot.plot`); returns the matplotlib Axes.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np, signalspace as ss
+        >>> x = ss.Signal(np.zeros(10), ss.Domain.from_shape((10,)))
+        >>> len(x.plot().lines)
+        1
+        >>> import matplotlib.pyplot as plt; plt.close("all")
+        """
+        from .plot import plot
+
+        return plot(self, ax=ax, **kw)
+
     # ---------------------------------------------------------------- indexing
     def __getitem__(self, key: Any) -> Signal:
         if not isinstance(key, tuple):
