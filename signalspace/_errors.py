@@ -62,3 +62,7 @@ class FileFormatError(SignalspaceError, OSError):
 
 class MemoryBudgetError(SignalspaceError, MemoryError):
     """A request would allocate more memory than the allowed budget."""
+
+
+class AdapterNotSupportedError(SignalspaceError, NotImplementedError):
+    """An adapter was asked for an operation it does not provide (e.g. ``save`` on phase space)."""

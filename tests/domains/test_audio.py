@@ -1,0 +1,288 @@
+"""Audio adapter against soundfile and librosa, with real files in tmp_path."""
+
+from __future__ import annotations
+
+import os
+
+import librosa
+import numpy as np
+import pytest
+import soundfile as sf
+from hypothesis import given
+from hypothesis import strategies as st
+
+import signalspace as ss
+from signalspace._io import atomic_path
+
+
+def _sine(sr: int, n: int, freqs=(440.0, 660.0)) -> np.ndarray:
+    t = np.arange(n) / sr
+    return np.stack([0.5 * np.sin(2 * np.pi * f * t) for f in freqs], axis=-1)  # (n, c) as soundfile
+
+
+@pytest.fixture
+def stereo_wav(tmp_path):
+    path = tmp_path / "sine.wav"
+    sf.write(path, _sine(8000, 4000), 8000, subtype="PCM_16")
+    return path
+
+
+# ------------------------------------------------------------------ reading
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int16", "int32"])
+def test_load_equals_soundfile(stereo_wav, dtype):
+    x = ss.audio.load(stereo_wav, dtype=dtype)
+    ref, sr = sf.read(stereo_wav, dtype=dtype, always_2d=True)
+    assert x.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(x.values, ref)
+    assert x.kind == "audio"
+    assert x.channels.names == ("L", "R") and x.channels.layout == "stereo"
+    axis = x.domain["time"]
+    assert axis.unit == "s" and axis.step == 1 / sr and axis.size == ref.shape[0]
+    assert ss.audio.sample_rate(x) == sr and isinstance(ss.audio.sample_rate(x), int)
+    assert x.attrs["subtype"] == "PCM_16" and x.attrs["format"] == "WAV"
+
+
+@pytest.mark.parametrize("ext", ["flac", "ogg"])
+def test_load_other_formats(tmp_path, ext):
+    path = tmp_path / f"sine.{ext}"
+    sf.write(path, _sine(16000, 3200), 16000)
+    x = ss.audio.load(path)
+    np.testing.assert_array_equal(x.values, sf.read(path, dtype="float32", always_2d=True)[0])
+    assert ss.audio.sample_rate(x) == 16000
+
+
+def test_offset_and_duration_match_soundfile(stereo_wav):
+    x = ss.audio.load(stereo_wav, offset=0.1, duration=0.25)
+    ref, _ = sf.read(stereo_wav, start=800, frames=2000, dtype="float32", always_2d=True)
+    np.testing.assert_array_equal(x.values, ref)
+    assert x.domain["time"].origin == pytest.approx(0.1)
+    # the time coordinates say where the samples sit in the file
+    full = ss.audio.load(stereo_wav)
+    np.testing.assert_array_equal(full.sel(time=slice(0.1, 0.1 + 1999 / 8000)).values, x.values)
+
+
+def test_mono_is_librosa_to_mono(stereo_wav):
+    x = ss.audio.load(stereo_wav, mono=True)
+    y, _ = librosa.load(stereo_wav, sr=None, mono=True)
+    assert x.channels.names == ("M",) and x.channels.layout == "mono"
+    np.testing.assert_allclose(x.values[:, 0], y, rtol=0, atol=1e-7)
+
+
+def test_resample_only_when_rate_differs(stereo_wav):
+    same = ss.audio.load(stereo_wav, sr=8000)
+    np.testing.assert_array_equal(same.values, sf.read(stereo_wav, dtype="float32", always_2d=True)[0])
+    x = ss.audio.load(stereo_wav, sr=4000)
+    y, _ = librosa.load(stereo_wav, sr=4000, mono=False)  # (c, n), soxr_hq like ours
+    assert ss.audio.sample_rate(x) == 4000
+    np.testing.assert_allclose(ss.audio.to_librosa(x), y, atol=1e-6)
+    with pytest.raises(ss.InvalidParameterError, match="float dtype"):
+        ss.audio.load(stereo_wav, sr=4000, dtype="int16")
+
+
+# ------------------------------------------------------------------ writing
+def test_pcm16_round_trip_is_bit_exact(tmp_path, rng):
+    pcm = rng.integers(-32768, 32768, size=(2, 1000), dtype=np.int16)
+    x = ss.audio.from_array(pcm, sr=22050)
+    path = tmp_path / "pcm.wav"
+    ss.audio.save(x, path, subtype="PCM_16")
+    assert sf.info(path).subtype == "PCM_16"
+    back = ss.audio.load(path, dtype="int16")
+    np.testing.assert_array_equal(ss.audio.to_librosa(back), pcm)
+    as_float = ss.audio.load(path, dtype="float64")
+    np.testing.assert_array_equal(ss.audio.to_librosa(as_float), pcm / 32768.0)
+    # and saving the float version back to PCM_16 gives the same integers
+    again = tmp_path / "again.wav"
+    ss.audio.save(as_float, again)  # subtype taken from attrs: PCM_16
+    np.testing.assert_array_equal(sf.read(again, dtype="int16")[0].T, pcm)
+
+
+@pytest.mark.parametrize(("ext", "subtype"), [("wav", "FLOAT"), ("flac", "PCM_24"), ("wav", "PCM_24")])
+def test_save_keeps_subtype(tmp_path, ext, subtype):
+    src = tmp_path / f"src.{ext}"
+    sf.write(src, _sine(8000, 500), 8000, subtype=subtype)
+    x = ss.audio.load(src, dtype="float64")
+    out = tmp_path / f"out.{ext}"
+    ss.audio.save(x, out)
+    assert sf.info(out).subtype == subtype
+    np.testing.assert_array_equal(sf.read(out)[0], sf.read(src)[0])
+
+
+def test_failed_save_leaves_no_file_and_keeps_the_old_one(tmp_path):
+    target = tmp_path / "take.flac"
+    target.write_bytes(b"previous take")
+    nine = ss.audio.from_array(np.zeros((9, 100)), sr=8000)  # FLAC stores at most 8 channels
+    with pytest.raises(ss.FileFormatError, match=r"take\.flac"):
+        ss.audio.save(nine, target)
+    assert target.read_bytes() == b"previous take"
+    assert sorted(os.listdir(tmp_path)) == ["take.flac"]
+    fast = ss.audio.from_array(np.zeros(100), sr=1_000_000)  # FLAC refuses this rate
+    with pytest.raises(ss.FileFormatError):
+        ss.audio.save(fast, tmp_path / "fast.flac")
+    assert sorted(os.listdir(tmp_path)) == ["take.flac"]
+
+
+def test_atomic_path_cleans_up_on_error(tmp_path):
+    target = tmp_path / "x.txt"
+    with pytest.raises(ZeroDivisionError), atomic_path(target) as tmp:
+        tmp.write_text("partial")
+        _ = 1 / 0
+    assert os.listdir(tmp_path) == []
+    with pytest.raises(ss.FileFormatError, match="does not exist"), atomic_path(tmp_path / "nodir" / "x.txt"):
+        pass
+
+
+def test_save_rejects_bad_requests(tmp_path):
+    x = ss.audio.from_array(np.zeros((2, 50)), sr=8000)
+    with pytest.raises(ss.UnknownNameError, match=r"subtype must be one of .*PCM_16"):
+        ss.audio.save(x, tmp_path / "a.wav", subtype="PCM_99")
+    with pytest.raises(ss.FileFormatError, match="extension"):
+        ss.audio.save(x, tmp_path / "a.xyz")
+    with pytest.raises(ss.InvalidParameterError, match="whole number"):
+        ss.audio.save(ss.audio.from_array(np.zeros(10), sr=100.5), tmp_path / "b.wav")
+    with pytest.raises(ss.InvalidParameterError, match="NaN"):
+        ss.audio.save(ss.audio.from_array(np.full(10, np.nan), sr=8000), tmp_path / "c.wav")
+    img = ss.image.from_array(np.zeros((3, 4)))
+    with pytest.raises(ss.ShapeError, match="one \\(time\\) axis"):
+        ss.audio.save(img, tmp_path / "d.wav")
+    assert os.listdir(tmp_path) == []
+
+
+# ------------------------------------------------------------- corrupt files
+def test_truncated_wav_is_refused(stereo_wav, tmp_path):
+    data = stereo_wav.read_bytes()
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ss.FileFormatError, match=r"cut\.wav.*truncated"):
+        ss.audio.load(cut)
+    with pytest.raises(ss.FileFormatError, match=r"cut\.wav"):
+        ss.load(cut)
+
+
+@pytest.mark.parametrize("ext", ["wav", "flac", "ogg"])
+def test_garbage_and_cut_files_raise_file_format_error(tmp_path, rng, ext):
+    garbage = tmp_path / f"garbage.{ext}"
+    garbage.write_bytes(rng.integers(0, 256, 2000, dtype=np.uint8).tobytes())
+    with pytest.raises(ss.FileFormatError, match=f"garbage\\.{ext}"):
+        ss.audio.load(garbage)
+    good = tmp_path / f"good.{ext}"
+    sf.write(good, _sine(8000, 8000), 8000)
+    cut = tmp_path / f"cut.{ext}"
+    cut.write_bytes(good.read_bytes()[:60])
+    with pytest.raises(ss.FileFormatError, match=f"cut\\.{ext}"):
+        ss.audio.load(cut)
+    assert not ss.domains.get("audio").can_open(garbage)
+
+
+def test_load_argument_errors(stereo_wav, tmp_path):
+    with pytest.raises(ss.FileFormatError, match="does not exist"):
+        ss.audio.load(tmp_path / "nope.wav")
+    with pytest.raises(ss.InvalidParameterError, match="sr must be > 0"):
+        ss.audio.load(stereo_wav, sr=0)
+    with pytest.raises(ss.InvalidParameterError, match="offset must be >= 0"):
+        ss.audio.load(stereo_wav, offset=-1)
+    with pytest.raises(ss.InvalidParameterError, match="past the end"):
+        ss.audio.load(stereo_wav, offset=10.0)
+    with pytest.raises(ss.InvalidParameterError, match="duration must be > 0"):
+        ss.audio.load(stereo_wav, duration=0)
+    with pytest.raises(ss.InvalidParameterError, match="dtype must be one of"):
+        ss.audio.load(stereo_wav, dtype="uint8")
+
+
+# ---------------------------------------------------------------- from_array
+@given(
+    c=st.integers(1, 8),
+    n=st.integers(9, 300),
+    channels_last=st.booleans(),
+    dtype=st.sampled_from([np.float32, np.float64, np.int16]),
+    sr=st.sampled_from([8000, 22050, 44100, 48000, 11025.5]),
+)
+def test_from_array_to_librosa_round_trip(c, n, channels_last, dtype, sr):
+    rng = np.random.default_rng(c * 1000 + n)
+    librosa_layout = (rng.standard_normal((c, n)) * 1000).astype(dtype)
+    y = librosa_layout[0] if c == 1 else librosa_layout
+    given_array = y.T if (channels_last and c > 1) else y
+    before = given_array.copy()
+    x = ss.audio.from_array(given_array, sr=sr, channels_last=channels_last and c > 1)
+    assert x.shape == (n, c)
+    assert np.array_equal(given_array, before)
+    assert not np.shares_memory(x.values, given_array)
+    np.testing.assert_array_equal(x.values, librosa_layout.T)
+    back = ss.audio.to_librosa(x)
+    np.testing.assert_array_equal(back, y)
+    assert not np.shares_memory(back, x.values)
+    assert ss.audio.sample_rate(x) == sr
+    expected_layout = {1: "mono", 2: "stereo", 6: "5.1", 8: "7.1"}.get(c)
+    assert x.channels.layout == expected_layout
+    if expected_layout:
+        assert x.channels.names == ss.audio.LAYOUTS[expected_layout]
+    # librosa agrees on the duration
+    assert librosa.get_duration(y=y, sr=sr) == pytest.approx(n / sr)
+
+
+def test_surround_layouts():
+    x = ss.audio.from_array(np.zeros((6, 10)), sr=48000)
+    assert x.channels.names == ("FL", "FR", "FC", "LFE", "SL", "SR")
+    y = ss.audio.from_array(np.zeros((8, 10)), sr=48000, layout="7.1")
+    assert y.channels.names == ("FL", "FR", "FC", "LFE", "BL", "BR", "SL", "SR")
+    z = ss.audio.from_array(np.zeros((3, 10)), sr=48000)
+    assert z.channels.names == ("ch0", "ch1", "ch2") and z.channels.layout is None
+    custom = ss.Channels(("near", "far"))
+    assert ss.audio.from_array(np.zeros((2, 10)), sr=100, layout=custom).channels == custom
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"sr": 0}, ss.InvalidParameterError, "sr must be > 0"),
+        ({"sr": -8000}, ss.InvalidParameterError, "sr must be > 0"),
+        ({"sr": float("nan")}, ss.InvalidParameterError, "sr must be finite"),
+        ({"sr": float("inf")}, ss.InvalidParameterError, "sr must be finite"),
+        ({"sr": True}, ss.InvalidTypeError, "sr must be a real number"),
+        ({"sr": "44100"}, ss.InvalidTypeError, "sr must be a real number"),
+        ({"sr": 8000, "layout": "quad"}, ss.UnknownNameError, "layout must be one of 'mono', 'stereo'"),
+        ({"sr": 8000, "layout": "5.1"}, ss.ShapeError, "5.1.*6 channels.*has 2"),
+        ({"sr": 8000, "layout": 2}, ss.InvalidTypeError, "layout must be"),
+    ],
+)
+def test_from_array_errors(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        ss.audio.from_array(np.zeros((2, 100)), **kwargs)
+
+
+def test_from_array_shape_errors():
+    with pytest.raises(ss.ShapeError, match="empty"):
+        ss.audio.from_array(np.zeros((2, 0)), sr=8000)
+    with pytest.raises(ss.ShapeError, match="empty"):
+        ss.audio.from_array([], sr=8000)
+    with pytest.raises(ss.ShapeError, match=r"\(n,\) or \(c, n\)"):
+        ss.audio.from_array(np.zeros((2, 3, 4)), sr=8000)
+    with pytest.raises(ss.ShapeError, match="channels_last=True"):
+        ss.audio.from_array(np.zeros((44100, 2)), sr=44100)  # soundfile's (n, c) passed as (c, n)
+    with pytest.raises(ss.InvalidTypeError, match="numeric dtype"):
+        ss.audio.from_array(np.array(["a", "b"]), sr=8000)
+
+
+def test_sample_rate_and_to_librosa_need_one_axis():
+    with pytest.raises(ss.ShapeError, match="one \\(time\\) axis"):
+        ss.audio.sample_rate(ss.image.from_array(np.zeros((3, 3))))
+    with pytest.raises(ss.InvalidTypeError, match="Signal"):
+        ss.audio.to_librosa(np.zeros(3))
+
+
+def test_dask_values_stay_lazy():
+    da = pytest.importorskip("dask.array")
+    y = da.zeros((2, 1000), chunks=(2, 250))
+    x = ss.audio.from_array(y, sr=8000)
+    assert x.is_lazy and x.shape == (1000, 2)
+
+
+def test_chunked_load_and_lazy_save_dispatch_to_streaming(stereo_wav, tmp_path):
+    pytest.importorskip("dask.array")
+    x = ss.audio.load(stereo_wav, chunks=1000)
+    assert x.is_lazy
+    np.testing.assert_array_equal(x.compute().values, sf.read(stereo_wav, dtype="float32", always_2d=True)[0])
+    out = tmp_path / "lazy.wav"
+    ss.audio.save(x, out)
+    np.testing.assert_array_equal(sf.read(out, dtype="int16")[0], sf.read(stereo_wav, dtype="int16")[0])
+    with pytest.raises(ss.InvalidParameterError, match="chunks"):
+        ss.audio.load(stereo_wav, sr=4000, chunks=1000)
