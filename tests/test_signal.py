@@ -37,7 +37,7 @@ def test_bad_values_raise_clear_errors(values, error, fragment):
 
 
 def test_domain_must_be_a_domain():
-    with pytest.raises(ss.InvalidTypeError, match="domain must be a signalspace.Domain"):
+    with pytest.raises(ss.InvalidTypeError, match=r"domain must be a signalspace\.Domain"):
         ss.Signal(np.ones(3), (3,))
 
 

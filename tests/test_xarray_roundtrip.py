@@ -57,7 +57,7 @@ def test_irregular_coordinates_are_refused():
     da = xr.DataArray(np.ones(3), dims=("t",), coords={"t": [0.0, 1.0, 3.0]})
     with pytest.raises(ss.InvalidParameterError, match="not regularly spaced"):
         ss.Signal.from_xarray(da)
-    with pytest.raises(ss.InvalidTypeError, match="xarray.DataArray"):
+    with pytest.raises(ss.InvalidTypeError, match=r"xarray\.DataArray"):
         ss.Signal.from_xarray(np.ones(3))
 
 

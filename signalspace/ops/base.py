@@ -107,7 +107,7 @@ class LinearOperator:
         return (math.prod(self.data_shape), math.prod(self.model_shape))
 
     @property
-    def H(self) -> LinearOperator:  # noqa: N802 - the usual name
+    def H(self) -> LinearOperator:
         """The adjoint operator (model and data shapes swapped)."""
         return _Adjoint(self)
 
@@ -195,7 +195,7 @@ class _Adjoint(LinearOperator):
         return self._op._forward(y)
 
     @property
-    def H(self) -> LinearOperator:  # noqa: N802
+    def H(self) -> LinearOperator:
         return self._op
 
 

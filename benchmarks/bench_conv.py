@@ -1,0 +1,118 @@
+"""Conv benchmark cases (see the table of issue 3): signalspace vs scipy / numpy / PyLops, forward and adjoint."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.ndimage
+import scipy.signal
+from run import Case  # type: ignore[import-not-found]
+
+import signalspace as ss
+
+RNG = np.random.default_rng(0)
+
+
+def _adjoint_case(name, conv, x, target=1.2, pylops_op=None, big=False):
+    """Adjoint timed against the forward of the same case (and PyLops' adjoint where it applies)."""
+    y = conv(x)
+    peers = {"forward": lambda x, y: conv(x)}
+    if pylops_op is not None:
+        peers = {"forward": lambda x, y: conv(x)}
+    case = Case(f"{name} adjoint vs forward", lambda: (x, y), lambda x, y: conv.adjoint(y, x.shape[: conv.ndim]),
+                peers, target, big=big)
+    cases = [case]
+    if pylops_op is not None:
+        cases.append(Case(f"{name} adjoint vs pylops adjoint", lambda: (x, y),
+                          lambda x, y: conv.adjoint(y, x.shape[: conv.ndim]),
+                          {"pylops.ConvolveND.rmatvec": lambda x, y: pylops_op.rmatvec(y.ravel())}, 1.0,
+                          big=big))
+    return cases
+
+
+def cases(quick: bool = False) -> list[Case]:
+    out: list[Case] = []
+    # 1-D, the lecture's clip length, mode full
+    n = 70_641
+    x1 = RNG.standard_normal(n)
+    for k in (3, 64, 2205, 22_050):
+        h = RNG.standard_normal(k)
+        peers = {
+            "np.convolve": lambda x, h: np.convolve(x, h),
+            "signal.convolve": lambda x, h: scipy.signal.convolve(x, h),
+            "fftconvolve": lambda x, h: scipy.signal.fftconvolve(x, h),
+            "oaconvolve": lambda x, h: scipy.signal.oaconvolve(x, h),
+        }
+        if k > 3000:
+            peers.pop("np.convolve")
+        out.append(Case(f"1d n=70641 k={k} full", lambda x=x1, h=h: (x, h),
+                        lambda x, h: ss.convolve(x, h), peers, 1.1))
+    # 1-D long
+    x6 = RNG.standard_normal(1_000_000)
+    for k in (128, 1024):
+        h = RNG.standard_normal(k)
+        out.append(Case(f"1d n=1e6 k={k} full", lambda x=x6, h=h: (x, h), lambda x, h: ss.convolve(x, h),
+                        {"oaconvolve": lambda x, h: scipy.signal.oaconvolve(x, h)}, 1.0))
+    # 2-D 3x3 same constant
+    k3 = RNG.standard_normal((3, 3))
+    for size in (512, 2048):
+        img = RNG.standard_normal((size, size))
+        conv = ss.Conv(k3, padding="same")
+        out.append(Case(f"2d {size}^2 3x3 same constant", lambda img=img: (img,), conv,
+                        {"ndimage.correlate": lambda x: scipy.ndimage.correlate(x, k3, mode="constant")}, 1.1,
+                        big=size > 1000))
+        out += _adjoint_case(f"2d {size}^2 3x3 same", conv, img, big=size > 1000)
+    # 2-D 31x31 same
+    img = RNG.standard_normal((512, 512))
+    k31 = RNG.standard_normal((31, 31))
+    conv31 = ss.Conv(k31, padding="same", flip=True)
+    out.append(Case("2d 512^2 31x31 same", lambda: (img,), conv31,
+                    {"fftconvolve": lambda x: scipy.signal.fftconvolve(x, k31, mode="same")}, 1.1))
+    out += _adjoint_case("2d 512^2 31x31 same", conv31, img)
+    # 3 -> 16 channels, float32
+    x3 = RNG.standard_normal((512, 512, 3)).astype(np.float32)
+    targets = {3: 20.0, 7: 10.0, 31: 3.0}
+    for k, target in targets.items():
+        w = RNG.standard_normal((k, k, 3, 16)).astype(np.float32)
+        conv = ss.Conv(w, padding="same")
+
+        def loop(x, w=w):
+            ys = []
+            for o in range(w.shape[3]):
+                acc = 0
+                for c in range(w.shape[2]):
+                    acc = acc + scipy.signal.correlate(x[..., c], w[..., c, o], mode="same")
+                ys.append(acc)
+            return np.stack(ys, axis=-1)
+
+        out.append(Case(f"3to16 512^2 f32 k={k} same", lambda x=x3: (x,), conv, {"loop signal.correlate": loop},
+                        target, kind="speedup", repeat=3))
+        out += _adjoint_case(f"3to16 512^2 f32 k={k}", conv, x3)
+    # 8-D
+    shape8 = (8,) * 8
+    x8 = RNG.standard_normal(shape8).astype(np.float32)
+    taps = [RNG.standard_normal(3).astype(np.float32) for _ in range(8)]
+    ksep = taps[0]
+    for t in taps[1:]:
+        ksep = np.multiply.outer(ksep, t)
+    kgen = RNG.standard_normal((3,) * 8).astype(np.float32)
+    for label, kern, target, kind in (("separable", ksep, 8.0, "speedup"), ("general", kgen, 1.1, "max")):
+        conv = ss.Conv(kern, padding="same", flip=True, ndim=8)
+        out.append(Case(f"8d 8^8 3^8 same f32 {label}", lambda: (x8,), conv,
+                        {"fftconvolve": lambda x, k=kern: scipy.signal.fftconvolve(x, k, mode="same")},
+                        target, kind=kind, repeat=2, big=label == "general"))
+        out += _adjoint_case(f"8d 8^8 3^8 f32 {label}", conv, x8, big=label == "general")
+    # PyLops ConvolveND: 2-D 512^2 3x3 and 31x31, adjoint vs PyLops' adjoint
+    try:
+        import pylops
+
+        for kk in (k3, k31):
+            conv = ss.Conv(kk, padding="same", flip=True)
+            op = pylops.signalprocessing.ConvolveND(dims=(512, 512), h=kk, offset=(kk.shape[0] // 2,) * 2,
+                                                    axes=(0, 1), method="fft" if kk.shape[0] > 5 else "direct")
+            yy = conv(img)
+            out.append(Case(f"2d 512^2 {kk.shape[0]}x{kk.shape[0]} adjoint vs pylops", lambda yy=yy: (yy,),
+                            lambda y, conv=conv: conv.adjoint(y), {"pylops rmatvec": lambda y, op=op: op.rmatvec(
+                                y.ravel())}, 1.0))
+    except ImportError:  # pragma: no cover
+        pass
+    return out

@@ -1,0 +1,225 @@
+"""Conv: reference equality through the public API, properties, Signal/xarray geometry, dtypes, errors."""
+
+import itertools
+
+import numpy as np
+import pytest
+import scipy.ndimage
+import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import signalspace as ss
+from signalspace.ops.base import LinearOperator
+from signalspace.testing import dottest
+
+NP_PAD = {"constant": "constant", "reflect": "symmetric", "mirror": "reflect", "nearest": "edge", "wrap": "wrap"}
+METHODS = ["auto", "direct", "im2col", "fft"]
+
+
+def reference(x, a, stride, dilation, pad, boundary, depthwise, cval=0.0):
+    nd = len(pad)
+    xp = x
+    for axis in range(nd):
+        widths = [(0, 0)] * x.ndim
+        widths[axis] = pad[axis]
+        kw = {"constant_values": cval} if boundary[axis] == "constant" else {}
+        xp = np.pad(xp, widths, mode=NP_PAD[boundary[axis]], **kw)
+    ks = a.shape[:nd]
+    out = tuple((xp.shape[i] - dilation[i] * (ks[i] - 1) - 1) // stride[i] + 1 for i in range(nd))
+    y = 0
+    for k in itertools.product(*[range(n) for n in ks]):
+        sl = tuple(
+            slice(k[i] * dilation[i], k[i] * dilation[i] + (out[i] - 1) * stride[i] + 1, stride[i]) for i in range(nd)
+        )
+        view = xp[sl]
+        y = y + (a[k] * view if depthwise else np.einsum("...c,co->...o", view, a[k]))
+    return y
+
+
+@st.composite
+def public_cases(draw):
+    nd = draw(st.integers(1, 4))
+    shape = tuple(draw(st.lists(st.integers(2, 7 if nd < 3 else 4), min_size=nd, max_size=nd)))
+    ks = tuple(draw(st.lists(st.integers(1, 3), min_size=nd, max_size=nd)))
+    stride = draw(st.integers(1, 2))
+    dilation = draw(st.integers(1, 2))
+    boundary = draw(st.sampled_from(list(NP_PAD)))
+    padding = draw(st.sampled_from(["valid", "same", "full"]))
+    flip = draw(st.booleans())
+    depthwise = draw(st.booleans())
+    batch = draw(st.sampled_from([(), (2,)]))
+    cval = draw(st.sampled_from([0.0, 1.5]))
+    method = draw(st.sampled_from(METHODS))
+    return nd, shape, ks, stride, dilation, boundary, padding, flip, depthwise, batch, cval, method, draw(
+        st.integers(0, 2**31)
+    )
+
+
+@given(public_cases())
+@settings(max_examples=60)
+def test_conv_equals_reference(case):
+    nd, shape, ks, stride, dilation, boundary, padding, flip, depthwise, batch, cval, method, seed = case
+    rng = np.random.default_rng(seed)
+    c_in, c_out = 2, 3
+    a = rng.standard_normal(ks if depthwise else (*ks, c_in, c_out))
+    x = rng.standard_normal((*batch, *shape, c_in))
+    try:
+        conv = ss.Conv(a, stride=stride, dilation=dilation, padding=padding, boundary=boundary, cval=cval,
+                       flip=flip, method=method, ndim=nd)
+        g = conv.geometry(shape)
+    except ss.ShapeError:
+        return
+    corr = a[tuple(slice(None, None, -1) for _ in range(nd))] if flip else a
+    y = conv(x)
+    for b in np.ndindex(*batch):
+        expected = reference(x[b], corr, g.stride, g.dilation, g.pad, g.boundary, depthwise, cval)
+        np.testing.assert_allclose(y[b], expected, atol=1e-9)
+    if cval == 0:
+        dottest(conv, x.shape, complex=True, rng=seed)
+
+
+def test_same_3x3_matches_ndimage_for_every_boundary():
+    rng = np.random.default_rng(0)
+    x, k = rng.standard_normal((20, 17)), rng.standard_normal((3, 3))
+    for boundary in NP_PAD:
+        for method in ["auto", "direct", "ndimage", "fft", "im2col"]:
+            got = ss.Conv(k, padding="same", boundary=boundary, cval=0.5, method=method)(x)
+            expected = scipy.ndimage.correlate(x, k, mode=boundary, cval=0.5)
+            np.testing.assert_allclose(got, expected, atol=1e-10, err_msg=f"{boundary} {method}")
+
+
+def test_dot_test_complex_strided_dilated_every_boundary():
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((3, 2, 2, 2)) + 1j * rng.standard_normal((3, 2, 2, 2))
+    for boundary in NP_PAD:
+        conv = ss.Conv(a, stride=(2, 3), dilation=(2, 1), padding="full", boundary=boundary)
+        dottest(conv, (3, 11, 6, 2), complex=True, rng=2)
+
+
+def test_stationarity_with_wrap():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((12, 10, 2))
+    conv = ss.Conv(rng.standard_normal((3, 4, 2, 3)), padding="same", boundary="wrap")
+    shift = (5, -3)
+    np.testing.assert_allclose(conv(np.roll(x, shift, axis=(0, 1))), np.roll(conv(x), shift, axis=(0, 1)), atol=1e-12)
+
+
+def test_locality():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((30, 1))
+    conv = ss.Conv(rng.standard_normal(5), dilation=2, padding="same")  # reach 8, window [i-4, i+4]
+    x2 = x.copy()
+    x2[20:] += 100.0
+    y, y2 = conv(x), conv(x2)
+    np.testing.assert_array_equal(y[:16], y2[:16])  # outputs whose windows end before sample 20
+    assert np.all(y[16:] != y2[16:])
+
+
+def test_linearity():
+    rng = np.random.default_rng(4)
+    conv = ss.Conv(rng.standard_normal((3, 3, 2, 2)), stride=2, padding="same", boundary="reflect")
+    x1, x2 = rng.standard_normal((9, 9, 2)), rng.standard_normal((9, 9, 2))
+    np.testing.assert_allclose(conv(2 * x1 - 3 * x2), 2 * conv(x1) - 3 * conv(x2), atol=1e-12)
+
+
+def test_dtypes_and_inputs_not_modified():
+    x32 = np.ones((6, 6), dtype=np.float32)
+    assert ss.Conv(np.ones((3, 3)))(x32).dtype == np.float32
+    assert ss.Conv(np.ones((3, 3)) * 1j)(x32).dtype == np.complex64
+    xi = np.full((6,), 2**62, dtype=np.int64)
+    y = ss.Conv(np.ones(2, dtype=np.int64))(xi)
+    assert y.dtype == np.float64 and np.allclose(y, 2.0**63)
+    x = np.arange(10.0)
+    before = x.copy()
+    ss.Conv(np.ones(3), padding="same", cval=2.0)(x)
+    np.testing.assert_array_equal(x, before)
+
+
+def test_signal_output_domain():
+    d = ss.Domain([ss.Axis("time", 100, step=0.01, origin=1.0, unit="s")], kind="audio")
+    x = ss.Signal(np.ones((100, 2)), d, ss.Channels(("L", "R")))
+    y = ss.Conv(np.ones(5) / 5, stride=2, padding="same")(x)
+    axis = y.domain["time"]
+    assert axis.step == pytest.approx(0.02) and axis.size == 50 and axis.origin == pytest.approx(1.0)
+    assert y.channels.names == ("L", "R") and y.domain.kind == "audio"
+    valid = ss.Conv(np.ones(5), padding="valid")(x).domain["time"]
+    assert valid.origin == pytest.approx(1.02) and valid.size == 96  # the window centre
+    mixed = ss.Conv(np.ones((5, 2, 3)), channel_names=("a", "b", "c"))(x)
+    assert mixed.channels.names == ("a", "b", "c")
+    assert ss.Conv(np.ones((5, 2, 3)))(x).channels.names == ("c0", "c1", "c2")
+    back = ss.Conv(np.ones(5) / 5, stride=2, padding="same").adjoint(y, input_shape=(100,))
+    assert back.domain == d
+
+
+def test_dataarray_in_dataarray_out():
+    rng = np.random.default_rng(5)
+    values = rng.standard_normal((3, 10, 8))
+    da = xr.DataArray(values, dims=("batch", "y", "x"),
+                      coords={"y": np.arange(10) * 0.5, "x": 2.0 + np.arange(8), "batch": ["a", "b", "c"]},
+                      attrs={"title": "t"})
+    conv = ss.Conv(rng.standard_normal((3, 3)), dims=("y", "x"), stride=(2, 1))
+    out = conv(da)
+    assert out.dims == ("batch", "y", "x") and out.attrs == {"title": "t"}
+    assert list(out.coords["batch"].values) == ["a", "b", "c"]
+    np.testing.assert_allclose(out.coords["y"].values, 0.5 + np.arange(4) * 1.0)
+    np.testing.assert_allclose(out.coords["x"].values, 3.0 + np.arange(6))
+    np.testing.assert_allclose(out.values, conv(values[..., None])[..., 0])
+    k = xr.DataArray(np.ones((3, 1, 2, 4)), dims=("x", "y", "c_in", "c_out"))
+    da2 = xr.DataArray(np.ones((6, 5, 2)), dims=("x", "y", "channel"))
+    out2 = ss.Conv(k)(da2)
+    assert out2.dims == ("x", "y", "channel") and out2.shape == (4, 5, 4)
+
+
+def test_linear_operator_views():
+    rng = np.random.default_rng(6)
+    conv = ss.Conv(rng.standard_normal((3, 2, 3)), stride=2, padding="same", boundary="nearest")
+    op = conv.operator((9, 2))
+    assert isinstance(op, LinearOperator) and op.model_shape == (9, 2) and op.data_shape == (5, 3)
+    dense = op.todense()
+    x = rng.standard_normal((9, 2))
+    np.testing.assert_allclose(dense @ x.ravel(), conv(x).ravel(), atol=1e-12)
+    np.testing.assert_allclose(op.H.todense(), dense.T, atol=1e-12)
+    np.testing.assert_allclose((op.H @ op).todense(), dense.T @ dense, atol=1e-12)
+    A = conv.as_linear_operator((9, 2))
+    y = rng.standard_normal(15)
+    np.testing.assert_allclose(A.rmatvec(y), dense.T @ y, atol=1e-12)
+    np.testing.assert_allclose(conv.H(y.reshape(5, 3), (9,)), conv.adjoint(y.reshape(5, 3), (9,)))
+    with pytest.raises(ss.ShapeError, match="x must have"):
+        op.forward(np.ones(5))
+
+
+def test_adjoint_needs_input_shape_when_stride_is_ambiguous():
+    conv = ss.Conv(np.ones(3), stride=2, padding="same")
+    with pytest.raises(ss.InvalidParameterError, match="input_shape"):
+        conv.adjoint(np.ones(5))
+    assert conv.adjoint(np.ones(5), (10,)).shape == (10,)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "x", "match", "error"),
+    [
+        ({"kernel": np.ones(5)}, np.ones(3), "kernel reaches", ss.ShapeError),
+        ({"kernel": np.ones((3, 2, 1))}, np.ones((8, 3)), "c_in", ss.ShapeError),
+        ({"kernel": np.ones(3), "stride": 0}, None, "stride", ss.InvalidParameterError),
+        ({"kernel": np.ones(3), "dilation": -1}, None, "dilation", ss.InvalidParameterError),
+        ({"kernel": np.array([1.0, np.nan])}, None, "kernel", ss.InvalidParameterError),
+        ({"kernel": np.ones(3), "boundary": "periodic"}, None, "boundary", ss.UnknownNameError),
+        ({"kernel": np.ones(3), "method": "magic"}, None, "method", ss.UnknownNameError),
+        ({"kernel": np.ones(3), "padding": "middle"}, None, "padding", ss.UnknownNameError),
+        ({"kernel": np.ones((3, 3, 2, 2))}, np.ones(4), "x must have shape", ss.ShapeError),
+        ({"kernel": np.ones((2, 2, 2)), "ndim": 2}, None, "kernel", ss.ShapeError),
+        ({"kernel": "abc"}, None, "kernel", ss.InvalidTypeError),
+    ],
+)
+def test_bad_input(kwargs, x, match, error):
+    with pytest.raises(error, match=match):
+        conv = ss.Conv(**kwargs)
+        conv(x)
+
+
+def test_signal_wrong_ndim_hints_depthwise():
+    x = ss.Signal(np.ones((4, 4, 4, 1)), ss.Domain.from_shape((4, 4, 4)))
+    with pytest.raises(ss.ShapeError, match="ndim=3"):
+        ss.Conv(np.ones((2, 2, 2)))(x)
+    assert ss.Conv(np.ones((2, 2, 2)), ndim=3)(x).shape == (3, 3, 3, 1)

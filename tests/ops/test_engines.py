@@ -1,0 +1,170 @@
+"""Every engine equals a plain reference (numpy padding + a loop over kernel taps), forward and adjoint."""
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import signalspace as ss
+from signalspace.ops import engines
+from signalspace.testing import dottest
+
+# scipy.ndimage boundary name -> np.pad mode
+NP_PAD = {"constant": "constant", "reflect": "symmetric", "mirror": "reflect", "nearest": "edge", "wrap": "wrap"}
+
+
+def reference(x, a, stride, dilation, pad, boundary, depthwise, cval=0.0):
+    """x: spatial + (c,), a: correlation kernel.  Pads with np.pad, then sums over kernel taps."""
+    nd = len(pad)
+    xp = x
+    for axis in range(nd):
+        widths = [(0, 0)] * x.ndim
+        widths[axis] = pad[axis]
+        kw = {"constant_values": cval} if boundary[axis] == "constant" else {}
+        xp = np.pad(xp, widths, mode=NP_PAD[boundary[axis]], **kw)
+    ks = a.shape[:nd]
+    out = tuple((xp.shape[i] - dilation[i] * (ks[i] - 1) - 1) // stride[i] + 1 for i in range(nd))
+    c_out = x.shape[-1] if depthwise else a.shape[-1]
+    y = np.zeros((*out, c_out), dtype=np.result_type(x, a))
+    for k in itertools.product(*[range(n) for n in ks]):
+        sl = tuple(
+            slice(k[i] * dilation[i], k[i] * dilation[i] + (out[i] - 1) * stride[i] + 1, stride[i]) for i in range(nd)
+        )
+        view = xp[sl]
+        y += a[k] * view if depthwise else np.einsum("...c,co->...o", view, a[k])
+    return y
+
+
+@st.composite
+def configs(draw, max_dims=5):
+    nd = draw(st.integers(1, max_dims))
+    small = nd > 3
+    shape = tuple(draw(st.lists(st.integers(1, 4 if small else 9), min_size=nd, max_size=nd)))
+    ks = tuple(draw(st.lists(st.integers(1, 2 if small else 4), min_size=nd, max_size=nd)))
+    stride = tuple(draw(st.lists(st.integers(1, 3), min_size=nd, max_size=nd)))
+    dilation = tuple(draw(st.lists(st.integers(1, 2), min_size=nd, max_size=nd)))
+    boundary = tuple(draw(st.lists(st.sampled_from(list(NP_PAD)), min_size=nd, max_size=nd)))
+    padding = draw(
+        st.one_of(
+            st.sampled_from(["valid", "same", "full"]),
+            st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), min_size=nd, max_size=nd),
+        )
+    )
+    depthwise = draw(st.booleans())
+    c_in, c_out = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    dtype = draw(st.sampled_from([np.float64, np.float32, np.complex128]))
+    separable = draw(st.booleans())
+    seed = draw(st.integers(0, 2**31))
+    return nd, shape, ks, stride, dilation, boundary, padding, depthwise, c_in, c_out, dtype, separable, seed
+
+
+def build(cfg):
+    nd, shape, ks, stride, dilation, boundary, padding, depthwise, c_in, c_out, dtype, separable, seed = cfg
+    rng = np.random.default_rng(seed)
+    kshape = ks if depthwise else (*ks, c_in, c_out)
+    if separable:
+        a = rng.standard_normal(ks[0])
+        for k in ks[1:]:
+            a = np.multiply.outer(a, rng.standard_normal(k))
+        if not depthwise:
+            a = np.multiply.outer(a, rng.standard_normal((c_in, c_out)))
+    else:
+        a = rng.standard_normal(kshape)
+    x = rng.standard_normal((*shape, c_in))
+    if np.dtype(dtype).kind == "c":
+        a = a + 1j * rng.standard_normal(a.shape)
+        x = x + 1j * rng.standard_normal(x.shape)
+    x = x.astype(dtype)
+    try:
+        conv = ss.Conv(a, stride=stride, dilation=dilation, padding=padding, boundary=boundary, ndim=nd)
+        conv.geometry(shape)
+    except ss.ShapeError:
+        return None, None
+    return conv, x
+
+
+def check_engines(cfg):
+    conv, x = build(cfg)
+    if conv is None:
+        return
+    shape = x.shape[:-1]
+    g = conv.geometry(shape)
+    plan = conv.plan(shape, x.shape[-1], 1, x.dtype)
+    expected = reference(x, conv.correlation_kernel.astype(plan.dtype), g.stride, g.dilation, g.pad, g.boundary,
+                         conv.depthwise)
+    tol = 2e-4 if plan.dtype == np.float32 else 1e-9
+    rng = np.random.default_rng(0)
+    y = rng.standard_normal(expected.shape).astype(plan.dtype)
+    for name in engines.applicable(plan):
+        got = engines.forward(x[None], plan, name)[0]
+        assert got.dtype == plan.dtype, name
+        np.testing.assert_allclose(got, expected, rtol=tol, atol=tol * (1 + np.abs(expected).max()), err_msg=name)
+        # adjoint: <A x, y> == <x, A^H y> with this engine's adjoint
+        back = engines.adjoint(y[None], plan, name)[0]
+        lhs, rhs = np.vdot(y, got), np.vdot(back, x)
+        assert abs(lhs - rhs) <= tol * 10 * (np.linalg.norm(got) * np.linalg.norm(y) + 1), (name, lhs, rhs)
+
+
+@given(configs(max_dims=3))
+@settings(max_examples=60)
+def test_engines_equal_reference_1_to_3d(cfg):
+    check_engines(cfg)
+
+
+@given(configs(max_dims=5))
+@settings(max_examples=30)
+def test_engines_equal_reference_up_to_5d(cfg):
+    check_engines(cfg)
+
+
+@pytest.mark.parametrize("nd", [6, 7, 8])
+def test_engines_high_dims(nd):
+    rng = np.random.default_rng(nd)
+    for trial in range(2):
+        cfg = (nd, (3,) * nd, (2,) * nd, (1 + trial,) * nd, (1,) * nd, ("constant", "wrap") * 4,
+               "same", bool(trial), 2, 2, np.float64, not trial, int(rng.integers(1000)))
+        cfg = (*cfg[:5], cfg[5][:nd], *cfg[6:])
+        check_engines(cfg)
+
+
+def test_adjoint_dot_test_every_engine_complex():
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((3, 2, 2, 3)) + 1j * rng.standard_normal((3, 2, 2, 3))
+    conv = ss.Conv(a, stride=(2, 1), dilation=(1, 2), padding="same", boundary=("reflect", "wrap"))
+    for name in engines.applicable(conv.plan((9, 7), 2, 1, np.complex128)):
+        c = ss.Conv(a, stride=(2, 1), dilation=(1, 2), padding="same", boundary=("reflect", "wrap"), method=name)
+        dottest(c, (9, 7, 2), complex=True, rng=1)
+
+
+def test_separable_detection_and_residual():
+    rng = np.random.default_rng(0)
+    u, v, w = rng.standard_normal(3), rng.standard_normal(4), rng.standard_normal(5)
+    rank1 = np.einsum("i,j,k->ijk", u, v, w)
+    plan = ss.Conv(rank1, ndim=3).plan((8, 8, 8), 1, 1, np.float64)
+    factors, mix = plan.separable
+    rebuilt = np.einsum("i,j,k->ijk", *factors)
+    np.testing.assert_allclose(rebuilt, rank1, atol=1e-12)
+    assert mix is None
+    noisy = rank1 + 1e-3 * rng.standard_normal(rank1.shape)
+    assert ss.Conv(noisy, ndim=3).plan((8, 8, 8), 1, 1, np.float64).separable is None
+
+
+def test_auto_choice_is_an_applicable_engine():
+    rng = np.random.default_rng(0)
+    cases = [((4096,), np.ones(3)), ((4096,), np.ones(400)), ((64, 64), np.ones((3, 3))),
+             ((64, 64), rng.standard_normal((15, 15))), ((32, 32), rng.standard_normal((3, 3, 3, 8)))]
+    for shape, k in cases:
+        conv = ss.Conv(k, padding="same")
+        c = 3 if k.ndim == 4 else 1
+        plan = conv.plan(shape, c, 1, np.float64)
+        assert engines.choose(plan) in engines.applicable(plan)
+        for name in engines.applicable(plan):
+            assert engines.estimate(plan, name) > 0
+
+
+def test_inapplicable_engine_is_refused():
+    conv = ss.Conv(np.ones((3, 3)), stride=2, method="ndimage")
+    with pytest.raises(ss.InvalidParameterError, match="ndimage"):
+        conv(np.ones((8, 8)))
