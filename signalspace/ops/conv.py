@@ -41,7 +41,7 @@ import numpy as np
 from .._errors import InvalidParameterError, InvalidTypeError, ShapeError
 from .._validation import describe, one_of, per_axis, positive_int
 from ..domain import CHANNEL_DIM, Axis, Channels, Domain
-from ..signal import Signal
+from ..signal import Signal, is_lazy
 from . import engines
 from .base import LinearOperator
 from .geometry import BOUNDARIES, ConvGeometry
@@ -319,9 +319,13 @@ class Conv:
         total = a.sum(axis=tuple(range(self.ndim)))
         return total if self.depthwise else total.sum(axis=0)
 
-    def _forward_array(self, x: Any, method: str | None = None) -> np.ndarray:
+    def _forward_array(self, x: Any, method: str | None = None) -> Any:
         if isinstance(x, Signal):
-            x = np.asarray(x)
+            x = x.values
+        if is_lazy(x):  # chunked, with a halo of the kernel's reach (signalspace.parallel)
+            from ..parallel import conv_dask
+
+            return conv_dask(self, x)
         x = np.asarray(x)
         batch, spatial, c, channel_axis = self._layout(x.shape, "x")
         nb = math.prod(batch)
@@ -376,6 +380,10 @@ class Conv:
     def _adjoint_array(
         self, y: Any, input_shape: Sequence[int] | None = None, channels: int | None = None
     ) -> np.ndarray:
+        if is_lazy(y):
+            from ..parallel import conv_adjoint_dask
+
+            return conv_adjoint_dask(self, y, input_shape)
         y = np.asarray(y)
         nd = self.ndim
         if y.ndim == nd:
@@ -433,7 +441,7 @@ class Conv:
         if isinstance(y, Signal):
             if domain is not None and input_shape is None:
                 input_shape = domain.shape
-            values = self._adjoint_array(np.asarray(y), input_shape)
+            values = self._adjoint_array(y.values, input_shape)
             spatial = values.shape[:-1]
             g = self.geometry(spatial)
             if domain is None:
@@ -493,7 +501,7 @@ class Conv:
                 f"x has {x.ndim} axes {x.domain.names} but the kernel has {self.ndim} spatial axes "
                 f"(kernel shape {self.kernel.shape}){hint}"
             )
-        values = self._forward_array(np.asarray(x))
+        values = self._forward_array(x.values)
         g = self.geometry(x.domain.shape)
         return Signal(values, g.output_domain(x.domain), self._output_channels(x.channels), x.attrs)
 
@@ -513,7 +521,7 @@ class Conv:
         batch = [d for d in da.dims if d not in dims and d != CHANNEL_DIM]
         order = [*batch, *dims, *([CHANNEL_DIM] if has_channel else [])]
         src = da.transpose(*order)
-        values = np.asarray(src.values)
+        values = src.data
         if not has_channel:
             values = values[..., None]
         y = self._forward_array(values)

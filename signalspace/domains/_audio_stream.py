@@ -1,0 +1,389 @@
+"""Audio files larger than memory: lazy block reads and streaming writes.
+
+:func:`load_lazy` returns an audio :class:`~signalspace.Signal` whose values are
+a dask array: each chunk is one task that opens the file, seeks to its first
+frame and reads only its frames (``soundfile.SoundFile.seek`` + ``read``), so
+nothing is read until the values are computed, and then chunk by chunk.  The
+tasks hold only the path and a few numbers: they pickle, and run on the
+workers of a ``dask.distributed`` cluster that sees the same file system.
+
+:func:`save_streaming` writes a (dask-backed) audio Signal chunk by chunk: a
+few chunks are computed at a time (in parallel, by whatever dask scheduler is
+active), written in order through one open ``soundfile.SoundFile``, then
+dropped.  The file is written to a temporary name in the destination folder and
+moved into place with :func:`os.replace` only when every chunk is written, so a
+failure (an exception in a chunk, NaN samples, a full disk) leaves no partial
+file.
+
+``ss.audio.load(path, chunks=...)`` and ``ss.audio.save`` dispatch here for
+chunked reads and dask-backed signals.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import itertools
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from .._errors import FileFormatError, InvalidParameterError, InvalidTypeError, UnknownNameError
+from .._io import as_path, atomic_path, existing_file
+from .._validation import describe, finite_float, positive_int
+from ..signal import Signal, is_lazy
+
+__all__ = ["load_lazy", "save_streaming"]
+
+_DTYPES = ("float32", "float64", "int16", "int32")
+
+
+class _SoundFileBlocks:
+    """Array-like view of frames ``start .. start + frames`` of an audio file; each slice is one block read.
+
+    Only plain data are stored (path, offsets, dtype), so the object pickles and
+    every task opens the file itself.
+    """
+
+    def __init__(self, path: str, start: int, frames: int, channels: int, dtype: str, mono: bool) -> None:
+        self.path = path
+        self.start = start
+        self.frames = frames
+        self.file_channels = channels
+        self.mono = mono
+        self.dtype = np.dtype(dtype)
+        self.shape = (frames, 1 if mono else channels)
+        self.ndim = 2
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        import soundfile as sf
+
+        if not isinstance(key, tuple):
+            key = (key,)
+        key = key + (slice(None),) * (2 - len(key))
+        first, stop, step = key[0].indices(self.frames)
+        n = max(0, stop - first)
+        with sf.SoundFile(self.path) as f:
+            f.seek(self.start + first)
+            data = f.read(frames=n, dtype=str(self.dtype), always_2d=True)
+        if data.shape[0] != n:
+            raise FileFormatError(
+                f"audio file {self.path!r} ended early: expected {n} frames from frame {self.start + first}, "
+                f"read {data.shape[0]} (was it changed since load_lazy?)"
+            )
+        if self.mono and data.shape[1] > 1:
+            mixed = data.mean(axis=1, dtype=np.float64, keepdims=True)
+            data = (np.round(mixed) if data.dtype.kind == "i" else mixed).astype(data.dtype)
+        return data[::step, key[1]]
+
+
+def _frame_chunks(chunks: Any, frames: int, channels: int, dtype: np.dtype) -> tuple[tuple[int, ...], ...]:
+    from dask.array.core import normalize_chunks
+
+    if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer, str)):
+        raise InvalidTypeError(
+            f"chunks must be a number of frames (int), 'auto' or a size such as '64MiB', got {describe(chunks)}"
+        )
+    if isinstance(chunks, str):
+        try:
+            return normalize_chunks((chunks, -1), shape=(frames, channels), dtype=dtype)
+        except (ValueError, TypeError) as exc:
+            raise InvalidParameterError(
+                f"chunks must be a number of frames, 'auto' or a size such as '64MiB', got {chunks!r}: {exc}"
+            ) from None
+    size = positive_int(chunks, "chunks")
+    return normalize_chunks((size, -1), shape=(frames, channels), dtype=dtype)
+
+
+def load_lazy(
+    path: str | os.PathLike[str],
+    chunks: int | str = "auto",
+    mono: bool = False,
+    offset: float = 0.0,
+    duration: float | None = None,
+    dtype: str = "float32",
+) -> Signal:
+    """Open an audio file as a lazy Signal: values are a dask array read block by block.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Any file soundfile reads (WAV, FLAC, OGG...).  Seeking must be exact,
+        which holds for uncompressed formats and FLAC.
+    chunks : int or str, default "auto"
+        Frames per chunk (int), or a chunk size in bytes as dask spells it
+        (``"64MiB"``, ``"auto"``).  Channels are never split.
+    mono : bool, default False
+        Average the channels into one ``"M"`` channel, chunk by chunk.
+    offset : float, default 0.0
+        Start this many seconds into the file; the time axis starts at ``offset``.
+    duration : float, optional
+        Read at most this many seconds.
+    dtype : {"float32", "float64", "int16", "int32"}
+        Sample type, as :func:`signalspace.audio.load`.
+
+    Returns
+    -------
+    Signal
+        Kind ``"audio"``, values a dask array ``(n, c)``; ``attrs`` holds
+        ``source``, ``format`` and ``subtype`` like :func:`signalspace.audio.load`.
+
+    Raises
+    ------
+    FileFormatError
+        Missing, unreadable or truncated file.
+    InvalidParameterError
+        Bad ``chunks``, ``offset``, ``duration`` or ``dtype``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, soundfile
+    >>> from signalspace.domains._audio_stream import load_lazy
+    >>> path = os.path.join(tempfile.mkdtemp(), "long.wav")
+    >>> soundfile.write(path, np.linspace(-1, 1, 2000).reshape(1000, 2), 8000, subtype="FLOAT")
+    >>> x = load_lazy(path, chunks=256)
+    >>> x.is_lazy, x.shape, x.values.chunks[0]
+    (True, (1000, 2), (256, 256, 256, 232))
+    >>> float(x.values[500, 1].compute()) == float(soundfile.read(path)[0][500, 1])
+    True
+    """
+    import soundfile as sf
+
+    from .audio import from_array
+
+    p = existing_file(path)
+    if dtype not in _DTYPES:
+        raise InvalidParameterError(f"dtype must be one of {', '.join(map(repr, _DTYPES))}, got {describe(dtype)}")
+    if not isinstance(mono, bool):
+        raise InvalidTypeError(f"mono must be True or False, got {describe(mono)}")
+    start_s = finite_float(offset, "offset")
+    if start_s < 0:
+        raise InvalidParameterError(f"offset must be >= 0 seconds, got {start_s}")
+    length_s = None if duration is None else finite_float(duration, "duration", positive=True)
+    try:
+        with sf.SoundFile(str(p)) as f:
+            complaints = [line.strip() for line in (f.extra_info or "").splitlines() if "should be" in line]
+            if complaints:
+                raise FileFormatError(
+                    f"audio file {str(p)!r} is truncated or corrupt: its header declares more data than the file "
+                    f"holds (libsndfile: {'; '.join(complaints)})"
+                )
+            rate, fmt, subtype, total, channels = f.samplerate, f.format, f.subtype, f.frames, f.channels
+            seekable = f.seekable()
+    except FileFormatError:
+        raise
+    except (RuntimeError, OSError, ValueError, TypeError) as exc:
+        raise FileFormatError(f"cannot read audio file {str(p)!r}: {exc}") from exc
+    if not seekable:
+        raise FileFormatError(f"audio file {str(p)!r} is not seekable; read it whole with ss.audio.load")
+    start = round(start_s * rate)
+    if start >= total:
+        raise InvalidParameterError(f"offset {start_s} s is past the end of {str(p)!r} ({total / rate:.6g} s long)")
+    frames = total - start
+    if length_s is not None:
+        frames = min(frames, max(1, round(length_s * rate)))
+    reader = _SoundFileBlocks(str(p.resolve()), start, frames, channels, dtype, mono)
+    chunk_spec = _frame_chunks(chunks, frames, reader.shape[1], reader.dtype)
+
+    import dask.array as da
+    from dask.base import tokenize
+
+    stat = p.stat()
+    name = "soundfile-" + tokenize(reader.path, stat.st_mtime_ns, stat.st_size, start, frames, dtype, mono, chunk_spec)
+    values = da.from_array(
+        reader,
+        chunks=chunk_spec,
+        name=name,
+        lock=False,
+        asarray=False,
+        fancy=False,
+        meta=np.empty((0, 0), dtype=reader.dtype),
+    )
+    signal = from_array(values, rate, layout="mono" if mono else None, channels_last=True, offset=start / rate)
+    return signal.replace(attrs={"source": str(p), "format": fmt, "subtype": subtype})
+
+
+def _resolve_format(target: Any, format: str | None, subtype: str | None, own: Any) -> tuple[str, str | None]:
+    import soundfile as sf
+
+    formats = sf.available_formats()
+    if format is None:
+        format = target.suffix[1:].upper()
+        if format not in formats:
+            raise FileFormatError(
+                f"cannot tell the audio format of path {str(target)!r} from its extension; use one of "
+                f"{', '.join('.' + f.lower() for f in formats)} or pass format="
+            )
+    elif format not in formats:
+        raise UnknownNameError(f"format must be one of {', '.join(formats)}, got {format!r}")
+    if subtype is None:
+        if isinstance(own, str) and sf.check_format(format, own):
+            subtype = own
+    elif not isinstance(subtype, str) or not sf.check_format(format, subtype):
+        raise UnknownNameError(
+            f"subtype must be one of {', '.join(sf.available_subtypes(format))} for format {format}, "
+            f"got {describe(subtype)}"
+        )
+    return format, subtype
+
+
+def _parallel_blocks() -> int:
+    """How many chunks to compute at once: the active cluster's threads, else the local cores."""
+    from ..parallel import current_client
+
+    client = current_client()
+    if client is not None:
+        try:
+            return max(1, sum(client.nthreads().values()))
+        except Exception:  # pragma: no cover - a client that cannot answer
+            return 2
+    return max(1, os.cpu_count() or 1)
+
+
+def save_streaming(
+    sig: Signal,
+    path: str | os.PathLike[str],
+    subtype: str | None = None,
+    *,
+    format: str | None = None,
+    blocks_at_once: int | None = None,
+) -> None:
+    """Write an audio Signal chunk by chunk with soundfile, atomically.
+
+    Parameters
+    ----------
+    sig : Signal
+        One time axis, an integer sample rate; values numpy or dask (a numpy
+        array is written in blocks of 2**18 frames).
+    path : str or os.PathLike
+        Destination; the format comes from the extension unless ``format`` is given.
+    subtype : str, optional
+        libsndfile subtype; by default the signal's ``attrs["subtype"]`` when
+        the format allows it, else soundfile's default for the format.
+    format : str, optional
+        libsndfile major format (``"WAV"``, ``"FLAC"``...).
+    blocks_at_once : int, optional
+        Chunks computed together (default: the scheduler's threads).  Peak
+        memory is about this many output chunks plus their inputs.
+
+    Raises
+    ------
+    InvalidParameterError
+        A non-integer sample rate, or NaN/infinite samples (found while
+        writing: the destination is left untouched).
+    FileFormatError
+        Unknown extension, unwritable destination.
+
+    Notes
+    -----
+    Inside :func:`signalspace.parallel.progress` a bar of the frames written is
+    shown on standard error.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import dask.array as da, numpy as np, soundfile
+    >>> import signalspace as ss
+    >>> from signalspace.domains._audio_stream import save_streaming
+    >>> x = ss.audio.from_array(da.ones((1000, 2), chunks=(300, 2), dtype="float32") / 4, sr=8000,
+    ...                         channels_last=True)
+    >>> path = os.path.join(tempfile.mkdtemp(), "out.wav")
+    >>> save_streaming(x, path, subtype="FLOAT")
+    >>> data, rate = soundfile.read(path)
+    >>> data.shape, rate, float(data.max())
+    ((1000, 2), 8000, 0.25)
+    """
+    import soundfile as sf
+
+    from ..parallel import compute, progress_active
+    from .audio import sample_rate
+
+    if not isinstance(sig, Signal):
+        raise InvalidTypeError(f"sig must be a signalspace.Signal, got {describe(sig)}")
+    rate = sample_rate(sig)
+    if not isinstance(rate, int):
+        raise InvalidParameterError(
+            f"sig's sample rate must be a whole number of Hz to be written to a file, got {rate}"
+        )
+    if sig.dtype.kind not in "if":
+        raise InvalidTypeError(f"sig values must be integer or float to be written, got dtype {sig.dtype}")
+    step = _parallel_blocks() if blocks_at_once is None else positive_int(blocks_at_once, "blocks_at_once")
+    target = as_path(path)
+    format, subtype = _resolve_format(target, format, subtype, sig.attrs.get("subtype"))
+    values = sig.values
+    n, c = values.shape
+    if is_lazy(values):
+        if len(values.chunks[1]) > 1:
+            values = values.rechunk({1: -1})
+        bounds = np.concatenate([[0], np.cumsum(values.chunks[0])]).astype(int)
+    else:
+        bounds = np.unique(np.append(np.arange(0, n, 2**18), n)).astype(int)
+    blocks = [(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+    bar = _FramesBar(n) if progress_active() else None
+    with atomic_path(target) as tmp:
+        try:
+            handle = sf.SoundFile(str(tmp), "w", samplerate=rate, channels=c, subtype=subtype, format=format)
+        except (RuntimeError, ValueError, TypeError) as exc:
+            raise FileFormatError(f"cannot write audio file {str(target)!r}: {exc}") from exc
+        groups = [blocks[i : i + step] for i in range(0, len(blocks), step)]
+
+        def fetch(group: list[tuple[int, int]]) -> tuple[Any, ...]:
+            parts = [values[a:b] for a, b in group]
+            return compute(*parts) if is_lazy(values) else tuple(parts)
+
+        # the next group is computed (in a helper thread) while this one is written: at most 2 groups in memory
+        pool = ThreadPoolExecutor(max_workers=1) if is_lazy(values) and len(groups) > 1 else None
+        try:
+            with handle as f:
+                pending = pool.submit(contextvars.copy_context().run, fetch, groups[0]) if pool is not None else None
+                for k, group in enumerate(groups):
+                    if pending is not None:
+                        parts = pending.result()  # errors of the user's graph propagate as they are
+                        pending = None
+                        if k + 1 < len(groups):
+                            pending = pool.submit(contextvars.copy_context().run, fetch, groups[k + 1])
+                    else:
+                        parts = fetch(group)
+                    for (a, _), part in zip(group, parts, strict=True):
+                        part = np.asarray(part)
+                        if part.dtype.kind == "f" and not np.isfinite(part).all():
+                            bad = a + int(np.flatnonzero(~np.isfinite(part).all(axis=1))[0])
+                            raise InvalidParameterError(
+                                f"sig holds NaN or infinite samples (first at frame {bad}); "
+                                f"cannot write {str(target)!r}"
+                            )
+                        try:
+                            f.write(part)
+                        except (RuntimeError, ValueError, TypeError) as exc:
+                            raise FileFormatError(f"cannot write audio file {str(target)!r}: {exc}") from exc
+                    if bar is not None:
+                        bar.update(group[-1][1])
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+            if bar is not None:
+                bar.close()
+
+
+class _FramesBar:
+    """A one-line text bar of frames written, on standard error."""
+
+    def __init__(self, total: int, width: int = 40) -> None:
+        import sys
+
+        self.total = max(total, 1)
+        self.width = width
+        self.out = sys.stderr
+
+    def update(self, done: int) -> None:
+        frac = min(1.0, done / self.total)
+        filled = math.floor(frac * self.width)
+        self.out.write(f"\r[{'#' * filled}{' ' * (self.width - filled)}] {100 * frac:3.0f}% frames written")
+        self.out.flush()
+
+    def close(self) -> None:
+        self.out.write("\n")
+        self.out.flush()

@@ -1,0 +1,534 @@
+"""Chunked, out-of-core and distributed execution with dask.
+
+A convolution is local: output sample ``i`` reads the padded input only on
+``[i * stride, i * stride + reach]`` with ``reach = dilation * (k - 1)``.  So a
+dask array too large for memory is convolved chunk by chunk, each chunk reading
+a halo of ``reach`` samples from its neighbours.  :func:`conv_dask` builds that
+graph; :func:`conv_adjoint_dask` builds the adjoint's.  Both call the ordinary
+in-memory :class:`~signalspace.ops.conv.Conv` (and so its fastest engine) on
+numpy blocks, and give the same values as the in-memory path to rounding.
+
+How the graph is made (forward)
+    1. The input is padded as the geometry says (``pad`` per axis, values
+       following ``boundary`` exactly as :func:`~signalspace.ops.geometry.boundary_index`
+       maps them; ``cval`` for "constant").  Only the thin pad slabs are new
+       chunks; the input chunks are untouched.
+    2. Output chunks are chosen so that each one starts reading inside one
+       input chunk: the output boundaries are ``ceil((pad_before + chunk
+       start) / stride)``.  Output chunk ``[o0, o1)`` reads the padded slice
+       ``[o0 * stride, (o1 - 1) * stride + reach + 1)``: its chunk plus a halo
+       of ``reach`` samples, which may span several input chunks when chunks
+       are smaller than the halo.  Because every slice starts at a multiple
+       of the stride in padded coordinates, chunk boundaries never shift the
+       stride phase.
+    3. Each slice is computed with a "valid" Conv of the same kernel, stride
+       and dilation; the results are concatenated.
+
+The adjoint is the mirror image: each chunk of the *padded* input grid gathers
+the output samples whose windows touch it (a halo of ``reach`` on the output
+grid, divided by the stride), applies the in-memory "valid" adjoint and keeps
+its own part; then the pad regions are folded back onto the input samples they
+copied (reflect/mirror/nearest/wrap add onto the edges; constant drops them).
+
+Schedulers and clusters
+    Nothing here chooses a scheduler: the graphs run on whatever dask uses
+    when they are computed.  With no setup that is the local threaded
+    scheduler.  To run on a cluster, create a ``dask.distributed`` client
+    first; every ``.compute()``, :func:`compute`, and streaming save then runs
+    on its workers::
+
+        from dask.distributed import Client
+        import signalspace as ss
+
+        with Client("tcp://scheduler-host:8786"):      # an existing cluster
+            x = ss.audio.load("long.wav", chunks=2**20)  # lazy: nothing read yet
+            y = ss.Conv(h, padding="same", flip=True)(x)
+            ss.audio.save(y, "filtered.wav")            # streamed, chunk by chunk
+
+    ``Client()`` with no address starts a ``LocalCluster`` on this machine
+    (processes, one per core).  The workers must see the files you read
+    (same path on a shared file system); the graphs pickle (they hold
+    kernels, paths and offsets, never open files).
+
+Progress
+    ``with ss.parallel.progress(): ...`` shows a progress bar for the work
+    done inside it: dask's :class:`~dask.diagnostics.ProgressBar` on the local
+    schedulers, :func:`distributed.progress` when a distributed client is
+    active (for :func:`compute`), and a frames-written bar for streaming audio
+    saves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+import itertools
+import sys
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from ._errors import InvalidParameterError, InvalidTypeError, ShapeError
+from ._validation import describe, finite_float
+from .ops.geometry import ConvGeometry, boundary_index
+
+__all__ = ["compute", "conv_adjoint_dask", "conv_dask", "current_client", "progress", "progress_active"]
+
+_PROGRESS: contextvars.ContextVar[str | None] = contextvars.ContextVar("signalspace_progress", default=None)
+
+
+# ------------------------------------------------------------------ schedulers
+def current_client() -> Any:
+    """The active ``dask.distributed`` Client, or None (local scheduler).
+
+    Examples
+    --------
+    >>> from signalspace.parallel import current_client
+    >>> current_client() is None
+    True
+    """
+    if "distributed" not in sys.modules:  # no client can exist; do not pay for importing distributed
+        return None
+    try:
+        from distributed import default_client
+    except ImportError:  # pragma: no cover - distributed is optional
+        return None
+    try:
+        return default_client()
+    except ValueError:
+        return None
+
+
+def progress_active() -> bool:
+    """True inside :func:`progress`."""
+    return _PROGRESS.get() is not None
+
+
+@contextlib.contextmanager
+def progress(minimum: float = 0.5, out: Any = None) -> Iterator[None]:
+    """Show progress bars for the dask work done inside the block (opt-in).
+
+    Parameters
+    ----------
+    minimum : float, default 0.5
+        Local scheduler: only computations longer than this many seconds
+        draw a bar (dask's ``ProgressBar(minimum=...)``).
+    out : file-like, optional
+        Where the local bar is written (default standard error).
+
+    Notes
+    -----
+    On the local schedulers every ``.compute()`` inside the block draws a
+    :class:`dask.diagnostics.ProgressBar`.  With a ``dask.distributed``
+    client, :func:`compute` shows :func:`distributed.progress` (a plain
+    ``.compute()`` cannot be observed from the client; use :func:`compute`).
+    Streaming audio saves draw a bar of the frames written.
+
+    Examples
+    --------
+    >>> import io
+    >>> import dask.array as da
+    >>> from signalspace import parallel
+    >>> with parallel.progress(minimum=0, out=io.StringIO()):
+    ...     total = float(da.ones(10, chunks=5).sum().compute())
+    >>> total
+    10.0
+    """
+    minimum = finite_float(minimum, "minimum")
+    if minimum < 0:
+        raise InvalidParameterError(f"minimum must be >= 0 seconds, got {minimum}")
+    client = current_client()
+    if client is not None:
+        token = _PROGRESS.set("distributed")
+        try:
+            yield
+        finally:
+            _PROGRESS.reset(token)
+        return
+    from dask.diagnostics import ProgressBar
+
+    token = _PROGRESS.set("local")
+    try:
+        with ProgressBar(minimum=minimum, out=out if out is not None else sys.stderr):
+            yield
+    finally:
+        _PROGRESS.reset(token)
+
+
+def compute(*collections: Any) -> tuple[Any, ...]:
+    """``dask.compute`` that shows distributed progress inside :func:`progress`.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from signalspace.parallel import compute
+    >>> [a.tolist() for a in compute(da.arange(3, chunks=2), da.ones(2, chunks=1))]
+    [[0, 1, 2], [1.0, 1.0]]
+    """
+    import dask
+
+    client = current_client()
+    if client is not None and _PROGRESS.get() == "distributed":
+        from distributed import progress as dprogress
+
+        futures = client.compute(list(collections))
+        dprogress(futures)
+        return tuple(client.gather(futures))
+    return dask.compute(*collections)
+
+
+# ------------------------------------------------------------------ helpers
+def _check_dask(values: Any, name: str) -> Any:
+    if not hasattr(values, "__dask_graph__") or not hasattr(values, "chunks"):
+        raise InvalidTypeError(f"{name} must be a dask array, got {describe(values)}")
+    return values
+
+
+def _check_conv(conv: Any) -> Any:
+    from .ops.conv import Conv
+
+    if not isinstance(conv, Conv):
+        raise InvalidTypeError(f"conv must be a signalspace Conv, got {describe(conv)}")
+    return conv
+
+
+def _valid_conv(conv: Any) -> Any:
+    """The same correlation with no padding: what runs on each (already padded) block."""
+    from .ops.conv import Conv
+
+    return Conv(
+        conv.correlation_kernel, stride=conv.stride, dilation=conv.dilation, padding="valid",
+        method=conv.method, ndim=conv.ndim,
+    )
+
+
+def _starts(chunks: Sequence[int]) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum(chunks)]).astype(np.int64)
+
+
+def _concat_nested(blocks: np.ndarray, first_axis: int) -> Any:
+    """Concatenate an object array of dask arrays, its axis j along array axis ``first_axis + j``."""
+    import dask.array as da
+
+    if blocks.ndim == 1:
+        return da.concatenate(list(blocks), axis=first_axis)
+    parts = [_concat_nested(blocks[i], first_axis + 1) for i in range(blocks.shape[0])]
+    return da.concatenate(parts, axis=first_axis)
+
+
+def _promote(x: Any, cval: Any) -> Any:
+    kind = x.dtype.kind
+    if kind in "biu":
+        x = x.astype(np.complex128 if isinstance(cval, complex) else np.float64)
+    elif kind == "f" and isinstance(cval, complex) and cval.imag != 0:
+        x = x.astype(np.result_type(x.dtype, np.complex64))
+    return x
+
+
+def _pad_dask(x: Any, geometry: ConvGeometry, first: int) -> Any:
+    """Pad spatial axes ``first .. first + ndim - 1`` of a dask array as ``geometry`` says (cval for constant)."""
+    import dask.array as da
+
+    for i, ((before, after), mode) in enumerate(zip(geometry.pad, geometry.boundary, strict=True)):
+        if before == 0 and after == 0:
+            continue
+        ax = first + i
+        n = x.shape[ax]
+        pieces = []
+        for width, positions in ((before, np.arange(-before, 0)), (0, None), (after, np.arange(n, n + after))):
+            if positions is None:
+                pieces.append(x)
+                continue
+            if width == 0:
+                continue
+            if mode == "constant":
+                shape = list(x.shape)
+                shape[ax] = width
+                chunks = list(x.chunks)
+                chunks[ax] = (width,)
+                pieces.append(da.full(tuple(shape), geometry.cval, dtype=x.dtype, chunks=tuple(chunks)))
+            else:
+                pieces.append(da.take(x, boundary_index(positions, n, mode), axis=ax))
+        x = da.concatenate(pieces, axis=ax)
+    return x
+
+
+# ------------------------------------------------------------------ block functions
+def _forward_block(block: np.ndarray, conv: Any) -> np.ndarray:
+    return np.asarray(conv(block))
+
+
+def _adjoint_segment(
+    block: np.ndarray,
+    conv: Any,
+    nb: int,
+    in_lengths: tuple[int, ...],
+    src: tuple[int, ...],
+    dst: tuple[int, ...],
+    length: tuple[int, ...],
+    seg_shape: tuple[int, ...],
+    c_in: int,
+    dtype: Any,
+) -> np.ndarray:
+    out = np.zeros((*block.shape[:nb], *seg_shape, c_in), dtype=dtype)
+    if any(n == 0 for n in length):
+        return out
+    g = np.asarray(conv.adjoint(block, input_shape=in_lengths)).reshape((*block.shape[:nb], *in_lengths, c_in))
+    batch = (slice(None),) * nb
+    take = batch + tuple(slice(s, s + n) for s, n in zip(src, length, strict=True))
+    put = batch + tuple(slice(d, d + n) for d, n in zip(dst, length, strict=True))
+    out[put] = g[take]
+    return out
+
+
+def _fold_block(slab: np.ndarray, axis: int, targets: np.ndarray, low: int, size: int) -> np.ndarray:
+    shape = list(slab.shape)
+    shape[axis] = size
+    out = np.zeros(shape, dtype=slab.dtype)
+    np.add.at(np.moveaxis(out, axis, 0), targets - low, np.moveaxis(slab, axis, 0))
+    return out
+
+
+def _fold_dask(g: Any, geometry: ConvGeometry, first: int) -> Any:
+    """Adjoint of :func:`_pad_dask` (with zero constant): fold each pad sample back onto the sample it copied."""
+    import dask.array as da
+
+    for i, ((before, after), mode) in enumerate(zip(geometry.pad, geometry.boundary, strict=True)):
+        if before == 0 and after == 0:
+            continue
+        ax = first + i
+        n = geometry.input_shape[i]
+        core = g[(slice(None),) * ax + (slice(before, before + n),)]
+        if mode != "constant":
+            positions = np.concatenate([np.arange(-before, 0), np.arange(n, n + after)])
+            where = np.concatenate([np.arange(before), np.arange(before + n, before + n + after)])
+            targets = boundary_index(positions, n, mode)
+            low, high = int(targets.min()), int(targets.max()) + 1
+            slab = da.take(g, where, axis=ax).rechunk({ax: -1})
+            chunks = list(slab.chunks)
+            chunks[ax] = (high - low,)
+            added = slab.map_blocks(
+                _fold_block, ax, targets, low, high - low, chunks=tuple(chunks), dtype=g.dtype,
+            )
+            index = (slice(None),) * ax
+            parts = []
+            if low > 0:
+                parts.append(core[(*index, slice(0, low))])
+            parts.append(core[(*index, slice(low, high))] + added)
+            if high < n:
+                parts.append(core[(*index, slice(high, n))])
+            core = da.concatenate(parts, axis=ax) if len(parts) > 1 else parts[0]
+        g = core
+    return g
+
+
+def _layout(conv: Any, values: Any, name: str) -> tuple[Any, int, bool]:
+    """Return values with a channel axis, the number of batch axes, and whether a channel axis was added."""
+    nd = conv.ndim
+    if values.ndim == nd:
+        return values[..., np.newaxis], 0, True
+    if values.ndim < nd:
+        raise ShapeError(
+            f"{name} must have shape batch... + spatial ({nd} axes) + (channels,), got {values.ndim} axes "
+            f"{tuple(values.shape)}"
+        )
+    return values, values.ndim - nd - 1, False
+
+
+# ------------------------------------------------------------------ forward
+def conv_dask(conv: Any, values: Any) -> Any:
+    """Apply ``conv`` to a dask array chunk by chunk, with a halo of the kernel's reach.
+
+    Parameters
+    ----------
+    conv : Conv
+        Any :class:`~signalspace.ops.conv.Conv` (padding, boundary, stride,
+        dilation, channels, flip).
+    values : dask.array.Array
+        Laid out like Conv's ndarray input: ``batch... + spatial + (c_in,)``
+        (or bare ``spatial`` for one channel).  Any chunking, including
+        chunks smaller than the halo; channels are gathered per block.
+
+    Returns
+    -------
+    dask.array.Array
+        Lazy, equal to ``conv(values.compute())``; output chunks follow the
+        input's along each spatial axis (divided by the stride), batch chunks
+        are kept, channels are one chunk.
+
+    Examples
+    --------
+    >>> import numpy as np, dask.array as da
+    >>> import signalspace as ss
+    >>> from signalspace.parallel import conv_dask
+    >>> x = np.random.default_rng(0).standard_normal((1000, 2))
+    >>> conv = ss.Conv(np.hanning(31), padding="same", boundary="reflect", stride=3)
+    >>> y = conv_dask(conv, da.from_array(x, chunks=(100, 2)))
+    >>> y.shape, y.chunks[0][:3]
+    ((334, 2), (39, 33, 33))
+    >>> bool(np.allclose(y.compute(), conv(x)))
+    True
+    """
+    conv = _check_conv(conv)
+    x = _check_dask(values, "values")
+    x, nb, squeeze = _layout(conv, x, "values")
+    nd = conv.ndim
+    spatial = tuple(int(n) for n in x.shape[nb : nb + nd])
+    geometry = conv.geometry(spatial)
+    c_in = int(x.shape[-1])
+    if not conv.depthwise and c_in != conv.c_in:
+        raise ShapeError(
+            f"values has {c_in} channels (last axis of shape {tuple(values.shape)}) but the kernel expects "
+            f"c_in = {conv.c_in} (kernel shape {conv.kernel.shape})"
+        )
+    x = _promote(x, geometry.cval)
+    block_conv = _valid_conv(conv)
+    probe = np.asarray(block_conv(np.zeros((*(1,) * nb, *(r + 1 for r in geometry.reach), c_in), dtype=x.dtype)))
+    probe = probe.reshape((*(1,) * nb, *(1,) * nd, -1))
+    out_dtype, c_out = probe.dtype, probe.shape[-1]
+    xp = _pad_dask(x, geometry, nb)
+    if len(x.chunks[-1]) > 1:
+        xp = xp.rechunk({xp.ndim - 1: -1})
+
+    segments = []  # per axis: list of (o0, o1)
+    for a in range(nd):
+        s, (before, _), n_out = geometry.stride[a], geometry.pad[a], geometry.output_shape[a]
+        starts = _starts(x.chunks[nb + a])[1:-1]
+        cuts = {0, n_out}
+        cuts.update(int(c) for c in -((-(before + starts)) // s) if 0 < c < n_out)
+        cuts_sorted = sorted(cuts)
+        segments.append(list(itertools.pairwise(cuts_sorted)))
+    func = functools.partial(_forward_block, conv=block_conv)
+    blocks = np.empty([len(s) for s in segments], dtype=object)
+    for index in itertools.product(*(range(len(s)) for s in segments)):
+        key = [slice(None)] * nb
+        out_sizes = []
+        for a, j in enumerate(index):
+            o0, o1 = segments[a][j]
+            s, r = geometry.stride[a], geometry.reach[a]
+            key.append(slice(o0 * s, (o1 - 1) * s + r + 1))
+            out_sizes.append(o1 - o0)
+        piece = xp[tuple(key)]
+        piece = piece.rechunk({nb + a: -1 for a in range(nd)})
+        chunks = (*piece.chunks[:nb], *((n,) for n in out_sizes), (c_out,))
+        blocks[index] = piece.map_blocks(
+            func, chunks=chunks, dtype=out_dtype, meta=np.empty((0,) * len(chunks), out_dtype)
+        )
+    y = _concat_nested(blocks, nb)
+    if squeeze and c_out == 1:
+        y = y[..., 0]
+    return y
+
+
+# ------------------------------------------------------------------ adjoint
+def conv_adjoint_dask(conv: Any, values: Any, input_shape: Sequence[int] | None = None) -> Any:
+    """The adjoint of :func:`conv_dask`: ``convᴴ`` applied chunk by chunk.
+
+    Parameters
+    ----------
+    conv : Conv
+        The forward operator.
+    values : dask.array.Array
+        Shaped like an output of ``conv``: ``batch... + output spatial + (c_out,)``.
+    input_shape : sequence of int, optional
+        Spatial shape of the model x; needed only when a stride makes it
+        ambiguous (as for :meth:`Conv.adjoint`).
+
+    Returns
+    -------
+    dask.array.Array
+        Lazy, equal to ``conv.adjoint(values.compute(), input_shape)``.
+
+    Examples
+    --------
+    >>> import numpy as np, dask.array as da
+    >>> import signalspace as ss
+    >>> from signalspace.parallel import conv_adjoint_dask
+    >>> conv = ss.Conv(np.arange(5.0), padding="same", boundary="wrap")
+    >>> y = np.random.default_rng(0).standard_normal(200)
+    >>> x = conv_adjoint_dask(conv, da.from_array(y, chunks=30))
+    >>> bool(np.allclose(x.compute(), conv.adjoint(y)))
+    True
+    """
+    import dask.array as da
+
+    conv = _check_conv(conv)
+    y = _check_dask(values, "values")
+    y, nb, squeeze = _layout(conv, y, "values")
+    nd = conv.ndim
+    out_spatial = tuple(int(n) for n in y.shape[nb : nb + nd])
+    spatial = conv._input_spatial(out_spatial, input_shape)
+    geometry = conv.geometry(spatial)
+    if geometry.output_shape != out_spatial:
+        raise ShapeError(
+            f"values has output spatial shape {out_spatial} but an input of {spatial} gives {geometry.output_shape}"
+        )
+    c_out = int(y.shape[-1])
+    if not conv.depthwise and c_out != conv.c_out:
+        raise ShapeError(
+            f"values has {c_out} channels (last axis of shape {tuple(values.shape)}) but the kernel has "
+            f"c_out = {conv.c_out}"
+        )
+    if y.dtype.kind in "biu":
+        y = y.astype(np.float64)
+    if len(y.chunks[-1]) > 1:
+        y = y.rechunk({y.ndim - 1: -1})
+    block_conv = _valid_conv(conv)
+    ones = tuple(r + 1 for r in geometry.reach)
+    probe = np.asarray(block_conv.adjoint(np.zeros((*(1,) * nb, *(1,) * nd, c_out), dtype=y.dtype), input_shape=ones))
+    probe = probe.reshape((*(1,) * nb, *ones, -1))
+    out_dtype, c_in = probe.dtype, probe.shape[-1]
+
+    # segments of the padded input grid, cut where y's chunks start (times the stride)
+    segments = []
+    for a in range(nd):
+        s, r, size = geometry.stride[a], geometry.reach[a], geometry.padded_shape[a]
+        cuts = {0, size}
+        cuts.update(int(c) * s for c in _starts(y.chunks[nb + a])[1:-1] if 0 < c * s < size)
+        cuts_sorted = sorted(cuts)
+        axis_segments = []
+        for lo, hi in itertools.pairwise(cuts_sorted):
+            i0 = max(0, -((r - lo) // s))  # ceil((lo - r) / s)
+            i1 = min(out_spatial[a], (hi - 1) // s + 1)
+            axis_segments.append((lo, hi, i0, i1))
+        segments.append(axis_segments)
+    blocks = np.empty([len(s) for s in segments], dtype=object)
+    batch_shape = tuple(y.shape[:nb])
+    batch_chunks = tuple(y.chunks[:nb])
+    for index in itertools.product(*(range(len(s)) for s in segments)):
+        seg_shape, key, in_lengths, src, dst, length = [], [slice(None)] * nb, [], [], [], []
+        empty = False
+        for a, j in enumerate(index):
+            lo, hi, i0, i1 = segments[a][j]
+            s, r = geometry.stride[a], geometry.reach[a]
+            seg_shape.append(hi - lo)
+            if i1 <= i0:
+                empty = True
+            key.append(slice(i0, i1))
+            start, extent = i0 * s, (i1 - i0 - 1) * s + r + 1
+            in_lengths.append(extent)
+            first, last = max(lo, start), min(hi, start + extent)
+            src.append(first - start)
+            dst.append(first - lo)
+            length.append(max(0, last - first))
+        if empty or any(n == 0 for n in length):
+            shape = (*batch_shape, *seg_shape, c_in)
+            zchunks = (*batch_chunks, *((n,) for n in seg_shape), (c_in,))
+            blocks[index] = da.zeros(shape, dtype=out_dtype, chunks=zchunks)
+            continue
+        piece = y[tuple(key)].rechunk({nb + a: -1 for a in range(nd)})
+        func = functools.partial(
+            _adjoint_segment, conv=block_conv, nb=nb, in_lengths=tuple(in_lengths), src=tuple(src), dst=tuple(dst),
+            length=tuple(length), seg_shape=tuple(seg_shape), c_in=c_in, dtype=out_dtype,
+        )
+        chunks = (*piece.chunks[:nb], *((n,) for n in seg_shape), (c_in,))
+        blocks[index] = piece.map_blocks(
+            func, chunks=chunks, dtype=out_dtype, meta=np.empty((0,) * len(chunks), out_dtype)
+        )
+    g = _concat_nested(blocks, nb)
+    x = _fold_dask(g, geometry, nb)
+    if squeeze and c_in == 1:
+        x = x[..., 0]
+    return x
