@@ -1,0 +1,774 @@
+"""Pitch kernels, the 88-key piano bank, piano rolls and note detection by matched filtering.
+
+The lecture's idea made into a tool: the correlation of a signal with a
+windowed sinusoid at a note's pitch (a *pitch kernel*) lights up where that
+note plays.  A bank of 88 such kernels (A0..C8) turns mono audio into 88
+channels of note energy, a *piano roll*; thresholding each key's envelope with
+hysteresis, and discarding what a stronger note's harmonics explain, gives the
+notes.
+
+The piano roll computes the 88 matched filters the way a constant-Q transform
+does: the kernels of each octave run on the signal decimated by a power of two
+(librosa's soxr resampler), as strided "same" correlations that output one
+value per frame.  Kernel ``k`` is a Hann-windowed complex exponential (a cosine
+and a sine channel) of length ``2 / (2**(resolution/12) - 1)`` periods, so that
+its neighbours ``resolution`` semitones away fall on the first zero of its
+frequency response; it is scaled so that a unit-amplitude sinusoid at the
+key's pitch gives an envelope of 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import itertools
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import astuple, dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from .._errors import InvalidParameterError, ShapeError
+from .._validation import finite_float, positive_int
+from ..domain import Axis, Channels, Domain
+from ..signal import Signal
+from .spectral import audio_samples
+from .synth import note_hz, note_name
+
+__all__ = [
+    "N_KEYS",
+    "NoteEvent",
+    "NoteTable",
+    "PianoBank",
+    "detect_notes",
+    "piano_bank",
+    "piano_roll",
+    "pitch_kernel",
+]
+
+#: Number of piano keys, A0 (MIDI 21) to C8 (MIDI 108).
+N_KEYS = 88
+_MIDI_A0 = 21
+#: Domain kind of piano rolls.
+ROLL_KIND = "pianoroll"
+
+
+def _key_midis(fmin: str | float, n_keys: int) -> np.ndarray:
+    import librosa
+
+    first = round(float(librosa.hz_to_midi(note_hz(fmin, "fmin"))))
+    return np.arange(first, first + n_keys)
+
+
+def _midi_hz(midi: np.ndarray) -> np.ndarray:
+    return 440.0 * 2.0 ** ((np.asarray(midi, dtype=float) - 69) / 12)
+
+
+def _midi_name(midi: int) -> str:
+    import librosa
+
+    return str(librosa.midi_to_note(int(midi), unicode=False))
+
+
+def _window(window: Any, n: int) -> np.ndarray:
+    import librosa
+
+    if window is None:
+        return np.ones(n)
+    try:
+        return np.asarray(librosa.filters.get_window(window, n, fftbins=False), dtype=np.float64)
+    except Exception as exc:
+        raise InvalidParameterError(f"window {window!r} is not a window librosa/scipy knows: {exc}") from None
+
+
+def _harmonic_amplitudes(harmonics: int | Sequence[float]) -> np.ndarray:
+    if isinstance(harmonics, Sequence) and not isinstance(harmonics, str):
+        amps = np.array([finite_float(a, f"harmonics[{i}]") for i, a in enumerate(harmonics)])
+        if amps.size == 0 or not np.any(amps):
+            raise InvalidParameterError(f"harmonics must contain a non-zero amplitude, got {list(harmonics)}")
+        return amps
+    n = positive_int(harmonics, "harmonics")
+    return 1.0 / np.arange(1, n + 1)
+
+
+def _correlate(x: np.ndarray, kernels: np.ndarray, stride: int = 1) -> np.ndarray:
+    """'same' cross-correlation of a 1-D signal with ``m`` kernels: ``(n,)``, ``(L, m)`` -> ``(ceil(n/stride), m)``.
+
+    ``y[i, j] = sum_k kernels[k, j] * x[i * stride + k - (L - 1) // 2]`` (zeros outside ``x``):
+    one :class:`~signalspace.ops.conv.Conv` from 1 to ``m`` channels.
+    """
+    from ..ops.conv import Conv
+
+    return Conv(kernels[:, np.newaxis, :], stride=stride, padding="same")(x[:, np.newaxis])
+
+
+def pitch_kernel(
+    note: str | float,
+    sr: float,
+    duration: float = 0.4,
+    *,
+    harmonics: int | Sequence[float] = 1,
+    window: Any = "hann",
+    normalize: bool = True,
+) -> Signal:
+    """A windowed sinusoid at a note's pitch (optionally with harmonics): a kernel for matched filtering.
+
+    Parameters
+    ----------
+    note : str or float
+        A note name (``"Ab6"``, ``"G#4"``, through :func:`librosa.note_to_hz`) or a frequency in Hz.
+    sr : float
+        Sample rate in Hz (> 0).
+    duration : float, default 0.4
+        Length in seconds; the kernel has ``round(duration * sr)`` samples.
+    harmonics : int or sequence of float, default 1
+        Number of partials ``h * f0`` with amplitudes ``1 / h``, or the amplitudes
+        themselves.  Partials at or above Nyquist are left out.
+    window : str, tuple, array or None, default "hann"
+        Any window :func:`librosa.filters.get_window` knows (symmetric); ``None``
+        or ``"boxcar"`` gives the bare sinusoid of the lecture's notebook.
+    normalize : bool, default True
+        Scale to unit Euclidean norm, so that correlating with it measures
+        alignment (a cosine similarity up to the signal's norm).
+
+    Returns
+    -------
+    Signal
+        A one-channel ``"audio"`` Signal (time axis at ``1 / sr`` from 0 s)
+        named after the note; ``attrs`` hold ``hz``, ``note`` and ``sr``.
+
+    Raises
+    ------
+    UnknownNameError
+        For a note name librosa cannot read.
+    InvalidParameterError
+        For ``sr <= 0``, ``duration`` shorter than one sample, or a pitch at
+        or above the Nyquist frequency.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import signalspace as ss
+    >>> k = ss.analysis.pitch_kernel("A4", sr=8000, duration=0.1)
+    >>> k.shape, k.channels.names, round(float(np.linalg.norm(k.values)), 6)
+    ((800, 1), ('A4',), 1.0)
+    >>> spectrum = np.abs(np.fft.rfft(k.values[:, 0], 8000))
+    >>> int(spectrum.argmax())
+    440
+    """
+    sr = finite_float(sr, "sr", positive=True)
+    duration = finite_float(duration, "duration", positive=True)
+    hz = note_hz(note, "note")
+    if hz >= sr / 2:
+        raise InvalidParameterError(f"note {note!r} ({hz:.1f} Hz) is at or above the Nyquist frequency {sr / 2} Hz")
+    n = round(duration * sr)
+    if n < 1:
+        raise InvalidParameterError(f"duration {duration} s is shorter than one sample at sr={sr} Hz")
+    amps = _harmonic_amplitudes(harmonics)
+    t = np.arange(n) / sr
+    wave = np.zeros(n)
+    for h, a in enumerate(amps, start=1):
+        if h * hz < sr / 2:
+            wave += a * np.sin(2 * np.pi * h * hz * t)
+    values = wave * _window(window, n)
+    if normalize:
+        norm = np.linalg.norm(values)
+        if norm > 0:
+            values = values / norm
+    label = note if isinstance(note, str) else note_name(hz)
+    domain = Domain((Axis("time", n, step=1 / sr, unit="s"),), kind="audio")
+    return Signal(values, domain, Channels((str(label),)), {"hz": hz, "note": note_name(hz), "sr": sr})
+
+
+def _key_length(hz: float, sr: float, resolution: float) -> int:
+    """Odd kernel length (samples) whose Hann main lobe ends ``resolution`` semitones away."""
+    periods = 2.0 / (2.0 ** (resolution / 12.0) - 1.0)
+    return 2 * math.ceil(periods * sr / hz / 2) + 1
+
+
+def _quadrature_kernels(hz: np.ndarray, sr: float, lengths: np.ndarray) -> np.ndarray:
+    """Cosine and sine Hann kernels, centred, zero-padded to a common odd length: shape (L, 2 * len(hz)).
+
+    Scaled so that a unit sinusoid at ``hz`` gives ``sqrt(cos_out**2 + sin_out**2) == 1``.
+    """
+    length = int(lengths.max())
+    out = np.zeros((length, 2 * hz.size))
+    for j, (f, n) in enumerate(zip(hz, lengths, strict=True)):
+        w = _window("hann", int(n))
+        w = 2.0 * w / w.sum()
+        offset = (length - n) // 2
+        m = np.arange(n) - (n - 1) // 2
+        out[offset : offset + n, 2 * j] = w * np.cos(2 * np.pi * f * m / sr)
+        out[offset : offset + n, 2 * j + 1] = w * np.sin(2 * np.pi * f * m / sr)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class PianoBank:
+    """The pitch kernels of consecutive piano keys, as one multichannel convolution.
+
+    ``kernels`` has shape ``(L, 1, n_keys)`` (the ``spatial + (c_in, c_out)``
+    convention): kernel ``j`` is the cosine kernel of key ``j`` centred in
+    ``L`` samples.  :meth:`conv` returns the :class:`~signalspace.ops.conv.Conv`
+    that maps a mono signal to ``n_keys`` channels.
+    """
+
+    kernels: np.ndarray
+    notes: tuple[str, ...]
+    hz: np.ndarray
+    midi: np.ndarray
+    sr: float
+
+    def conv(self, **options: Any) -> Any:
+        """The bank as ``Conv(kernels, padding="same", **options)`` (1 -> n_keys channels)."""
+        from ..ops.conv import Conv
+
+        options.setdefault("padding", "same")
+        return Conv(self.kernels, **options)
+
+    def __call__(self, x: Signal | np.ndarray, sr: float | None = None) -> Signal:
+        """Correlate mono audio with every key's kernel: a Signal on time x ``n_keys`` channels."""
+        samples, rate, _, origin = audio_samples(x, self.sr if sr is None and not isinstance(x, Signal) else sr)
+        if not np.isclose(rate, self.sr):
+            raise InvalidParameterError(f"x has sample rate {rate} Hz but the bank was built for {self.sr} Hz")
+        if samples.shape[1] != 1:
+            raise ShapeError(f"a piano bank takes mono audio, got {samples.shape[1]} channels; select one")
+        _check_kernel_fits(samples.shape[0], self.kernels.shape[0])
+        values = _correlate(samples[:, 0], self.kernels[:, 0, :])
+        domain = Domain((Axis("time", samples.shape[0], step=1 / rate, origin=origin, unit="s"),), kind="audio")
+        return Signal(values, domain, _key_channels(self.midi, self.hz))
+
+
+def _check_kernel_fits(n: int, length: int) -> None:
+    if n == 0:
+        raise InvalidParameterError("x is empty (0 samples)")
+    if length > n:
+        raise ShapeError(
+            f"the kernel has {length} samples but the signal only {n}; use a shorter kernel (duration) "
+            "or a longer signal"
+        )
+
+
+def _key_channels(midi: np.ndarray, hz: np.ndarray, prefix: str = "") -> Channels:
+    return Channels(
+        tuple(prefix + _midi_name(m) for m in midi),
+        coords={"midi": [int(m) for m in midi], "hz": [float(f) for f in hz]},
+        units={"hz": "Hz"},
+    )
+
+
+def piano_bank(
+    sr: float,
+    *,
+    fmin: str | float = "A0",
+    n_keys: int = N_KEYS,
+    duration: float | None = None,
+    resolution: float = 1.0,
+    harmonics: int | Sequence[float] = 1,
+    window: Any = "hann",
+) -> PianoBank:
+    """Pitch kernels for ``n_keys`` consecutive keys from ``fmin`` (by default the piano's 88, A0..C8).
+
+    Parameters
+    ----------
+    sr : float
+        Sample rate in Hz.
+    fmin : str or float, default "A0"
+        Lowest key.
+    n_keys : int, default 88
+        Number of keys (semitones).
+    duration : float, optional
+        Length of every kernel in seconds; by default each key's kernel spans
+        ``2 / (2**(resolution/12) - 1)`` periods (about 34 for one semitone) and
+        all are zero-padded, centred, to the longest.
+    resolution : float, default 1.0
+        Semitones between a key and the first zero of its kernel's response.
+    harmonics, window
+        As in :func:`pitch_kernel`.
+
+    Returns
+    -------
+    PianoBank
+        Kernels of shape ``(L, 1, n_keys)`` with unit norm; keys at or above
+        Nyquist are an error.
+
+    Examples
+    --------
+    >>> import signalspace as ss
+    >>> bank = ss.analysis.piano_bank(sr=8000, fmin="A3", n_keys=12)
+    >>> bank.kernels.shape[1:], bank.notes[:3]
+    ((1, 12), ('A3', 'A#3', 'B3'))
+    """
+    sr = finite_float(sr, "sr", positive=True)
+    n_keys = positive_int(n_keys, "n_keys")
+    resolution = finite_float(resolution, "resolution", positive=True)
+    midi = _key_midis(fmin, n_keys)
+    hz = _midi_hz(midi)
+    if hz[-1] >= sr / 2:
+        raise InvalidParameterError(
+            f"the top key {_midi_name(midi[-1])} ({hz[-1]:.1f} Hz) is at or above the Nyquist frequency "
+            f"{sr / 2} Hz of sr={sr}; use fewer keys or a higher sample rate"
+        )
+    if duration is None:
+        lengths = np.array([_key_length(f, sr, resolution) for f in hz])
+    else:
+        duration = finite_float(duration, "duration", positive=True)
+        lengths = np.full(n_keys, max(1, round(duration * sr)))
+    length = int(lengths.max())
+    kernels = np.zeros((length, 1, n_keys))
+    for j, (f, n) in enumerate(zip(hz, lengths, strict=True)):
+        k = pitch_kernel(float(f), sr, n / sr, harmonics=harmonics, window=window).values[:, 0]
+        offset = (length - k.size) // 2
+        kernels[offset : offset + k.size, 0, j] = k
+    return PianoBank(kernels, tuple(_midi_name(m) for m in midi), hz, midi, sr)
+
+
+# --------------------------------------------------------------------------- piano roll
+@dataclass(frozen=True)
+class _Level:
+    factor: int  # decimation factor
+    keys: np.ndarray  # indices into the bank
+    kernels: np.ndarray  # (L, 2 * len(keys))
+    lengths: np.ndarray  # per-key kernel length, samples at sr / factor
+
+
+@functools.lru_cache(maxsize=16)
+def _plan(sr: float, hop_length: int, first_midi: int, n_keys: int, resolution: float) -> tuple[_Level, ...]:
+    """Multirate plan: octave groups of 12 keys from the top, each at a decimated rate."""
+    hz = _midi_hz(np.arange(first_midi, first_midi + n_keys))
+    levels = []
+    factor = 1
+    top = n_keys
+    while top > 0:
+        keys = np.arange(max(0, top - 12), top)
+        rate = sr / factor
+        lengths = np.array([_key_length(f, rate, resolution) for f in hz[keys]])
+        levels.append(_Level(factor, keys, _quadrature_kernels(hz[keys], rate, lengths), lengths))
+        top -= 12
+        # decimate further while the next octave stays well below the new Nyquist and the hop divides
+        if top > 0 and hz[top - 1] < 0.2 * sr / (2 * factor) and hop_length % (2 * factor) == 0:
+            factor *= 2
+    return tuple(levels)
+
+
+def _roll_mono(samples: np.ndarray, sr: float, hop_length: int, plan: tuple[_Level, ...], n_keys: int) -> np.ndarray:
+    import librosa
+
+    n = samples.shape[0]
+    frames = -(-n // hop_length)
+    out = np.zeros((frames, n_keys))
+    signal = samples
+    factor = 1
+    for level in plan:
+        while factor < level.factor:
+            signal = librosa.resample(signal, orig_sr=2, target_sr=1, res_type="soxr_hq")
+            factor *= 2
+        if signal.shape[0] == 0:
+            continue
+        y = _correlate(signal, level.kernels, hop_length // factor)
+        env = np.hypot(y[:, 0::2], y[:, 1::2])
+        m = min(frames, env.shape[0])
+        out[:m, level.keys] = env[:m]
+    return out
+
+
+def piano_roll(
+    x: Signal | np.ndarray,
+    *,
+    sr: float | None = None,
+    hop_length: int = 512,
+    fmin: str | float = "A0",
+    n_keys: int = N_KEYS,
+    resolution: float = 1.0,
+) -> Signal:
+    """Note energy per piano key over time: the envelope of each key's matched filter.
+
+    Parameters
+    ----------
+    x : Signal or array_like
+        Audio (Signal on a time axis, or ``(n,)``/``(n, c)`` samples with ``sr``).
+    sr : float, optional
+        Sample rate for arrays.
+    hop_length : int, default 512
+        Samples between frames (frame ``t`` is centred at ``t * hop_length / sr``,
+        as librosa places CQT/STFT frames).  Octaves are decimated while the
+        decimation factor divides ``hop_length``.
+    fmin : str or float, default "A0"
+        Lowest key.
+    n_keys : int, default 88
+        Number of keys.
+    resolution : float, default 1.0
+        Semitones to the first zero of each key's response (smaller is sharper
+        in pitch and longer in time).
+
+    Returns
+    -------
+    Signal
+        Values ``(frames, c * n_keys)`` on a ``"pianoroll"`` time Domain; channel
+        names are the key names (``"A0"`` ... ``"C8"``), prefixed by the audio
+        channel's name and ``":"`` for multichannel audio (``"L:A4"``).  The
+        channels carry ``midi`` and ``hz`` coordinates.  A unit-amplitude sinusoid
+        at a key's pitch has envelope 1 in that key.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import signalspace as ss
+    >>> x = ss.analysis.synthesize(["A4", "E5"], durations=0.5, sr=22050)
+    >>> roll = ss.analysis.piano_roll(x)
+    >>> roll.nchannels, roll.channels.names[48]
+    (88, 'A4')
+    >>> [roll.channels.names[k] for k in roll.values[[10, 30]].argmax(axis=1)]
+    ['A4', 'E5']
+    """
+    samples, sr, channels, origin = audio_samples(x, sr)
+    hop_length = positive_int(hop_length, "hop_length")
+    n_keys = positive_int(n_keys, "n_keys")
+    resolution = finite_float(resolution, "resolution", positive=True)
+    if samples.shape[0] == 0:
+        raise InvalidParameterError("x is empty (0 samples); a piano roll needs audio")
+    midi = _key_midis(fmin, n_keys)
+    hz = _midi_hz(midi)
+    if hz[-1] >= 0.45 * sr:
+        raise InvalidParameterError(
+            f"the top key {_midi_name(midi[-1])} ({hz[-1]:.1f} Hz) is too close to the Nyquist frequency "
+            f"{sr / 2} Hz of sr={sr}; use fewer keys or a higher sample rate"
+        )
+    plan = _plan(float(sr), hop_length, int(midi[0]), n_keys, float(resolution))
+    rolls = [_roll_mono(samples[:, c], sr, hop_length, plan, n_keys) for c in range(samples.shape[1])]
+    values = np.concatenate(rolls, axis=1)
+    if samples.shape[1] == 1:
+        names = _key_channels(midi, hz)
+    else:
+        base = _key_channels(midi, hz)
+        names = Channels(
+            tuple(f"{ch}:{key}" for ch in channels.names for key in base.names),
+            coords={
+                "midi": [int(m) for _ in channels.names for m in midi],
+                "hz": [float(f) for _ in channels.names for f in hz],
+                "source": [ch for ch in channels.names for _ in midi],
+            },
+            units={"hz": "Hz"},
+        )
+    domain = Domain((Axis("time", values.shape[0], step=hop_length / sr, origin=origin, unit="s"),), kind=ROLL_KIND)
+    attrs = {"sr": sr, "hop_length": hop_length, "resolution": resolution, "n_keys": n_keys,
+             "fmin_midi": int(midi[0]), "source_channels": tuple(channels.names)}
+    return Signal(values, domain, names, attrs)
+
+
+# --------------------------------------------------------------------------- detection
+@dataclass(frozen=True)
+class NoteEvent:
+    """One detected note.
+
+    Attributes
+    ----------
+    onset, offset : float
+        Start and end in seconds.
+    note : str
+        Note name with sharps (``"G#6"``).
+    hz : float
+        Equal-tempered frequency of the key.
+    strength : float
+        Peak envelope of the key's matched filter (about the amplitude of the
+        note's fundamental).
+    channel : str
+        Name of the audio channel it was found in.
+    """
+
+    onset: float
+    offset: float
+    note: str
+    hz: float
+    strength: float
+    channel: str
+
+
+class NoteTable(list):
+    """A list of :class:`NoteEvent` rows (sorted by channel order, then onset) that writes CSV.
+
+    Examples
+    --------
+    >>> from signalspace.analysis import NoteEvent, NoteTable
+    >>> t = NoteTable([NoteEvent(0.1, 0.5, "A4", 440.0, 0.9, "M")])
+    >>> print(t.to_csv(), end="")
+    onset,offset,note,hz,strength,channel
+    0.1000,0.5000,A4,440.00,0.9000,M
+    """
+
+    columns = tuple(f.name for f in fields(NoteEvent))
+
+    def rows(self) -> list[tuple]:
+        """The events as tuples in :attr:`columns` order."""
+        return [astuple(e) for e in self]
+
+    def to_csv(self, path: str | os.PathLike | None = None) -> str:
+        """CSV text of the table; also written to ``path`` (atomically) when given."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(self.columns)
+        for e in self:
+            writer.writerow(
+                [f"{e.onset:.4f}", f"{e.offset:.4f}", e.note, f"{e.hz:.2f}", f"{e.strength:.4f}", e.channel]
+            )
+        text = buffer.getvalue()
+        if path is not None:
+            path = os.fspath(path)
+            tmp = f"{path}.part{os.getpid()}"
+            try:
+                with open(tmp, "w", encoding="utf-8", newline="") as fh:
+                    fh.write(text)
+                os.replace(tmp, path)
+            finally:
+                if os.path.exists(tmp):
+                    os.remove(tmp)
+        return text
+
+    def __str__(self) -> str:
+        if not self:
+            return "(no notes)"
+        lines = [f"{'onset':>8} {'offset':>8}  {'note':<5} {'Hz':>8} {'strength':>9}  channel"]
+        for e in self:
+            lines.append(
+                f"{e.onset:8.3f} {e.offset:8.3f}  {e.note:<5} {e.hz:8.1f} {e.strength:9.4f}  {e.channel}"
+            )
+        return "\n".join(lines)
+
+
+@functools.lru_cache(maxsize=16)
+def _leak_matrix(
+    sr: float, hop_length: int, first_midi: int, n_keys: int, resolution: float, n_harmonics: int
+) -> np.ndarray:
+    """``M[j, k]``: envelope expected in key ``k`` from a unit note at key ``j`` with partials ``1/h``.
+
+    Computed from the kernels' actual frequency responses (partials above a
+    level's passband are removed by the decimation and count as zero).
+    """
+    plan = _plan(sr, hop_length, first_midi, n_keys, resolution)
+    hz = _midi_hz(np.arange(first_midi, first_midi + n_keys))
+    h = np.arange(1, n_harmonics + 1)
+    partials = (hz[:, None] * h[None, :]).ravel()  # (n_keys * H,)
+    weights = np.tile(1.0 / h, n_keys)
+    leak = np.zeros((n_keys, n_keys))
+    for level in plan:
+        rate = sr / level.factor
+        length = level.kernels.shape[0]
+        m = np.arange(length) - (length - 1) // 2
+        phase = np.exp(-2j * np.pi * np.outer(partials, m) / rate)  # (P, L)
+        for col, key in enumerate(level.keys):
+            kern = level.kernels[:, 2 * col] + 1j * level.kernels[:, 2 * col + 1]
+            # envelope from a unit sinusoid at each partial that switches on or off anywhere under
+            # the kernel (the worst case of a steady tone, an onset and an offset)
+            partial_sums = np.cumsum(phase * kern[None, :], axis=1)
+            total = partial_sums[:, -1:]
+            response = 0.5 * np.maximum(np.abs(partial_sums), np.abs(total - partial_sums)).max(axis=1)
+            response[(partials >= 0.45 * rate) | (partials >= 0.45 * sr)] = 0.0
+            # a short note spreads over neighbouring keys whatever the kernels: partials within two
+            # semitones of the key explain at least a third of their amplitude
+            distance = np.abs(12 * np.log2(partials / hz[key]))
+            response = np.where((distance > 0.5) & (distance <= 2.5), np.maximum(response, 1 / 3), response)
+            leak[:, key] = (weights * response).reshape(n_keys, n_harmonics).sum(axis=1)
+    return leak
+
+
+def _half_max_onset(column: np.ndarray, tp: int, p: float, lo: int) -> float:
+    """Frame (fractional) where ``column`` first reaches ``p / 2`` before ``tp`` (not before ``lo``)."""
+    i = tp
+    while i > lo and column[i] >= 0.5 * p:
+        i -= 1
+    if column[i] < 0.5 * p and i < tp:
+        frac = (0.5 * p - column[i]) / max(column[i + 1] - column[i], 1e-12)
+        return i + min(max(frac, 0.0), 1.0)
+    return float(i)
+
+
+def _split_runs(seg: np.ndarray, prominence: float) -> list[tuple[int, int, int]]:
+    """Split a run of frames at re-attacks: ``(start, stop, peak)`` per peak of relative prominence."""
+    from scipy.signal import find_peaks
+
+    padded = np.concatenate([[0.0], seg, [0.0]])
+    peaks, props = find_peaks(padded, prominence=0.0)
+    keep = [int(q) - 1 for q, pr in zip(peaks, props["prominences"], strict=True) if pr >= prominence * padded[q]]
+    if not keep:
+        keep = [int(seg.argmax())]
+    bounds = [0]
+    for a, b in itertools.pairwise(keep):
+        bounds.append(a + int(seg[a:b + 1].argmin()))
+    bounds.append(seg.size)
+    return [(bounds[i], bounds[i + 1], keep[i]) for i in range(len(keep))]
+
+
+def _bump_width(column: np.ndarray, t: int) -> int:
+    """Frames above half the local maximum reached by climbing from frame ``t``."""
+    n = column.size
+    while t + 1 < n and column[t + 1] > column[t]:
+        t += 1
+    while t > 0 and column[t - 1] > column[t]:
+        t -= 1
+    half = 0.5 * column[t]
+    below = np.flatnonzero(column < half)
+    left = below[below < t]
+    right = below[below > t]
+    start = left[-1] + 1 if left.size else 0
+    stop = right[0] if right.size else n
+    return max(int(stop - start), 1)
+
+
+def _detect_mono(
+    env: np.ndarray,
+    dt: float,
+    origin: float,
+    hz: np.ndarray,
+    midi: np.ndarray,
+    leak: np.ndarray,
+    lengths_s: np.ndarray,
+    channel: str,
+    threshold_db: float,
+    min_duration: float,
+    harmonic_margin: float,
+) -> list[NoteEvent]:
+    from scipy import ndimage
+
+    frames, _n_keys = env.shape
+    peak = float(env.max()) if env.size else 0.0
+    if not np.isfinite(peak) or peak <= 1e-6:
+        return []
+    # noise floor per key: a low percentile of its envelope; white noise gives every key a floor
+    # proportional to 1 / sqrt(kernel duration), so a key busy most of the time borrows the others'
+    floor = np.percentile(env, 10, axis=0)
+    typical = np.median(floor * np.sqrt(lengths_s)) / np.sqrt(lengths_s)
+    floor = np.minimum(floor, 2.0 * typical)
+    # for a noise-only (Rayleigh) envelope, 10 x its 10th percentile is 4 x its median
+    high = np.maximum(peak * 10 ** (threshold_db / 20), 10.0 * floor)
+    low = 0.5 * high
+    labels, count = ndimage.label(env >= low, structure=np.array([[0, 1, 0], [0, 1, 0], [0, 1, 0]]))
+    if count == 0:
+        return []
+    key_max = env.max(axis=0)
+    candidates = []
+    for sl in ndimage.find_objects(labels):
+        if sl is None:
+            continue
+        t0, t1, k = sl[0].start, sl[0].stop, sl[1].start
+        seg = env[t0:t1, k]
+        for a, b, q in _split_runs(seg, 0.25):
+            p = float(seg[q])
+            if p < high[k]:
+                continue
+            tp = t0 + q
+            onset = _half_max_onset(env[:, k], tp, p, max(0, t0 + a - 1) if a > 0 else 0)
+            candidates.append((k, tp, p, onset, float(t0 + b - 1)))
+    events = []
+    for k, tp, p, onset_frame, offset_frame in candidates:
+        onset = origin + onset_frame * dt
+        offset = origin + offset_frame * dt
+        # explained by a stronger note's partials (or its neighbour leakage)?
+        explained = 0.0
+        bound = harmonic_margin * leak[:, k] * key_max * np.maximum(lengths_s / lengths_s[k], 1.0)
+        bound[k] = 0.0
+        for j in np.flatnonzero(bound > p):
+            reach = max(1, round(0.5 * lengths_s[j] / dt))
+            a, b = max(0, tp - reach), min(frames, tp + reach + 1)
+            window = env[a:b, j]
+            tj = int(window.argmax())
+            pj = float(window[tj])
+            # a note shorter than key j's kernel is under-read by it (but not by shorter kernels):
+            # correct by kernel length over the note's apparent width, at most the kernels' ratio
+            width = _bump_width(env[:, j], a + tj) * dt
+            short = min(max(lengths_s[j] / width, 1.0), max(lengths_s[j] / lengths_s[k], 1.0))
+            explained = max(explained, leak[j, k] * pj * short)
+        if p < harmonic_margin * explained:
+            continue
+        if offset - onset < min_duration:
+            continue
+        events.append(NoteEvent(float(onset), float(offset), _midi_name(midi[k]), float(hz[k]), p, channel))
+    events.sort(key=lambda e: (e.onset, e.hz))
+    return events
+
+
+def detect_notes(
+    x: Signal | np.ndarray,
+    *,
+    sr: float | None = None,
+    hop_length: int = 512,
+    fmin: str | float = "A0",
+    n_keys: int = N_KEYS,
+    resolution: float = 1.0,
+    threshold_db: float = -25.0,
+    min_duration: float = 0.04,
+    n_harmonics: int = 10,
+    harmonic_margin: float = 1.5,
+) -> NoteTable:
+    """Detect the notes of each channel of an audio signal.
+
+    Each key's envelope in :func:`piano_roll` is thresholded with hysteresis:
+    a note is a run of frames above ``low = high / 2`` that reaches ``high``,
+    where ``high`` is the larger of ``threshold_db`` below the loudest
+    envelope of the channel and ten times the key's noise floor (the 10th
+    percentile of its envelope, about four times the median of pure noise; at most twice what the other keys' floors
+    predict for white noise).  Its onset is where the envelope first reaches half its
+    peak (the kernels are centred); its offset where it falls below ``low``.
+    A candidate is discarded when another key's envelope around the same time,
+    times the response that key's partials (amplitudes ``1 / h``, ``h <=
+    n_harmonics``) produce in the candidate's kernel, explains it within
+    ``harmonic_margin``: harmonics and neighbour leakage of a stronger note are
+    not reported as notes.
+
+    Parameters
+    ----------
+    x : Signal or array_like
+        Audio; multichannel audio is analysed channel by channel.
+    sr, hop_length, fmin, n_keys, resolution
+        As in :func:`piano_roll`.
+    threshold_db : float, default -25
+        Detection level relative to the channel's loudest envelope.
+    min_duration : float, default 0.04
+        Shorter detections (seconds) are dropped.
+    n_harmonics : int, default 10
+        Partials assumed when deciding what a note explains.
+    harmonic_margin : float, default 1.5
+        How much louder than its explained level a candidate must be.
+
+    Returns
+    -------
+    NoteTable
+        One :class:`NoteEvent` per note, sorted by channel then onset.  Silent
+        (all-zero) or empty audio gives an empty table.
+
+    Examples
+    --------
+    >>> import signalspace as ss
+    >>> x = ss.analysis.synthesize(["C4", "E4", "G4", "C5"], durations=0.3, sr=22050)
+    >>> [(e.note, round(e.onset, 1)) for e in ss.analysis.detect_notes(x)]
+    [('C4', 0.0), ('E4', 0.3), ('G4', 0.6), ('C5', 0.9)]
+    """
+    samples, rate, channels, origin = audio_samples(x, sr)
+    if samples.shape[0] == 0:
+        return NoteTable()
+    threshold_db = finite_float(threshold_db, "threshold_db")
+    min_duration = finite_float(min_duration, "min_duration")
+    harmonic_margin = finite_float(harmonic_margin, "harmonic_margin", positive=True)
+    n_harmonics = positive_int(n_harmonics, "n_harmonics")
+    roll = piano_roll(samples, sr=rate, hop_length=hop_length, fmin=fmin, n_keys=n_keys, resolution=resolution)
+    n_keys = roll.attrs["n_keys"]
+    first = roll.attrs["fmin_midi"]
+    midi = np.arange(first, first + n_keys)
+    hz = _midi_hz(midi)
+    plan = _plan(float(rate), hop_length, first, n_keys, float(resolution))
+    lengths_s = np.zeros(n_keys)
+    for level in plan:
+        lengths_s[level.keys] = level.lengths * level.factor / rate
+    leak = _leak_matrix(float(rate), hop_length, first, n_keys, float(resolution), n_harmonics)
+    dt = hop_length / rate
+
+    table = NoteTable()
+    values = np.asarray(roll)
+    for c, name in enumerate(channels.names):
+        env = values[:, c * n_keys : (c + 1) * n_keys]
+        table.extend(
+            _detect_mono(env, dt, origin, hz, midi, leak, lengths_s, name, threshold_db, min_duration, harmonic_margin)
+        )
+    return table

@@ -1,0 +1,177 @@
+"""Pitch kernels, the piano bank, piano rolls and note detection, against numpy/scipy/librosa references."""
+
+import librosa
+import numpy as np
+import pytest
+import scipy.signal
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import signalspace as ss
+from signalspace.analysis import NoteEvent, NoteTable, detect_notes, piano_bank, piano_roll, pitch_kernel, synthesize
+
+SR = 22050
+
+
+@settings(max_examples=25)
+@given(
+    midi=st.integers(21, 108),
+    sr=st.sampled_from([16000, 22050, 44100]),
+    duration=st.floats(0.05, 0.5),
+    window=st.sampled_from(["hann", "hamming", "blackman", None]),
+    harmonics=st.integers(1, 4),
+)
+def test_kernel_peaks_at_the_note(midi, sr, duration, window, harmonics):
+    name = librosa.midi_to_note(midi, unicode=False)
+    hz = librosa.note_to_hz(name)
+    k = pitch_kernel(name, sr=sr, duration=duration, window=window, harmonics=harmonics)
+    assert k.shape == (round(duration * sr), 1)
+    assert np.isclose(np.linalg.norm(k.values), 1.0)
+    n_fft = 1 << int(np.ceil(np.log2(8 * k.shape[0])))
+    spectrum = np.abs(np.fft.rfft(k.values[:, 0], n_fft))
+    freqs = np.fft.rfftfreq(n_fft, 1 / sr)
+    # the fundamental (amplitude 1, the largest partial) is the peak, within one FFT bin
+    assert abs(freqs[spectrum.argmax()] - hz) <= sr / n_fft + 1e-9
+
+
+def test_kernel_from_hz_equals_kernel_from_name():
+    a = pitch_kernel("Ab6", sr=SR, duration=0.4)
+    b = pitch_kernel(librosa.note_to_hz("Ab6"), sr=SR, duration=0.4)
+    np.testing.assert_allclose(a.values, b.values)
+    assert a.attrs["note"] == "G#6" and b.channels.names == ("G#6",)
+    t = np.arange(round(0.4 * SR)) / SR
+    bare = np.sin(2 * np.pi * librosa.note_to_hz("Ab6") * t)  # the lecture's notebook kernel
+    np.testing.assert_allclose(pitch_kernel("Ab6", sr=SR, duration=0.4, window=None).values[:, 0],
+                               bare / np.linalg.norm(bare))
+
+
+def test_bank_is_one_conv_equal_to_scipy(rng):
+    bank = piano_bank(SR, fmin="A4", n_keys=6)
+    assert bank.kernels.shape[1:] == (1, 6) and bank.notes[0] == "A4"
+    x = rng.standard_normal(3000)
+    out = bank(x, sr=SR)
+    assert out.nchannels == 6 and out.channels.names == bank.notes
+    L = bank.kernels.shape[0]
+    for j in range(6):
+        full = scipy.signal.correlate(x, bank.kernels[:, 0, j], mode="full")
+        start = L - 1 - (L - 1) // 2
+        np.testing.assert_allclose(out.values[:, j], full[start : start + x.size], atol=1e-10)
+    np.testing.assert_allclose(bank.conv()(x[:, None]), out.values, atol=1e-10)
+
+
+def test_piano_roll_envelope_is_one_for_a_unit_sinusoid():
+    t = np.arange(2 * SR) / SR
+    for midi in (33, 60, 100):
+        hz = librosa.midi_to_hz(midi)
+        roll = piano_roll(np.cos(2 * np.pi * hz * t + 0.3), sr=SR)
+        middle = roll.values[roll.shape[0] // 2]
+        assert roll.channels.names[int(middle.argmax())] == librosa.midi_to_note(midi, unicode=False)
+        assert abs(middle.max() - 1.0) < 0.02
+        np.testing.assert_allclose(roll.domain["time"].coords[:5], librosa.frames_to_time(range(5), sr=SR))
+
+
+@settings(max_examples=8)
+@given(seed=st.integers(0, 2**16))
+def test_clean_melody_is_found(seed):
+    rng = np.random.default_rng(seed)
+    midis = rng.choice(np.arange(36, 109), size=6, replace=False)
+    names = [librosa.midi_to_note(int(m), unicode=False) for m in midis]
+    durations = rng.uniform(0.2, 0.6, size=6)
+    onsets = np.concatenate([[0.05], 0.05 + np.cumsum(durations)[:-1]])
+    x = synthesize(names, list(durations), sr=SR, onsets=list(onsets), length=int((onsets[-1] + 0.8) * SR))
+    found = detect_notes(x)
+    assert [e.note for e in found] == names
+    np.testing.assert_allclose([e.onset for e in found], onsets, atol=0.05)
+    assert all(e.channel == "M" for e in found)
+
+
+def test_harmonics_are_not_notes():
+    x = synthesize(["C3", "G2"], [1.0, 1.0], sr=SR, n_harmonics=8)  # partials up to 8x
+    assert [e.note for e in detect_notes(x)] == ["C3", "G2"]
+
+
+def test_channels_are_kept_apart():
+    left = np.asarray(synthesize(["C4", "E5", "G3"], 0.4, sr=SR))[:, 0]
+    right = np.asarray(synthesize(["A5", "D4", "F#6"], 0.4, sr=SR))[:, 0]
+    x = ss.audio.from_array(np.stack([left, right]), SR, layout="stereo")
+    found = detect_notes(x)
+    assert [e.note for e in found if e.channel == "L"] == ["C4", "E5", "G3"]
+    assert [e.note for e in found if e.channel == "R"] == ["A5", "D4", "F#6"]
+    roll = piano_roll(x)
+    assert roll.nchannels == 2 * 88 and roll.channels.names[88] == "R:A0"
+
+
+def test_silent_and_empty_audio_give_no_notes():
+    assert detect_notes(np.zeros(SR), sr=SR) == []
+    assert detect_notes(np.zeros((0, 2)), sr=SR) == []
+    assert str(NoteTable()) == "(no notes)"
+
+
+def test_table_csv_round_trip(tmp_path):
+    table = NoteTable([NoteEvent(0.1, 0.5, "A4", 440.0, 0.9, "L"), NoteEvent(0.5, 0.9, "C#5", 554.37, 0.5, "R")])
+    path = tmp_path / "notes.csv"
+    text = table.to_csv(path)
+    assert path.read_text() == text
+    import csv
+
+    rows = list(csv.DictReader(text.splitlines()))
+    assert [r["note"] for r in rows] == ["A4", "C#5"] and float(rows[1]["onset"]) == 0.5
+
+
+def test_inputs_are_not_modified():
+    x = synthesize(["A4"], 0.3, sr=SR)
+    before = np.asarray(x).copy()
+    detect_notes(x)
+    np.testing.assert_array_equal(np.asarray(x), before)
+
+
+@pytest.mark.parametrize("sr", [0, -1.0])
+def test_bad_sample_rate(sr):
+    with pytest.raises(ss.InvalidParameterError, match="sr"):
+        pitch_kernel("A4", sr=sr)
+    with pytest.raises(ss.InvalidParameterError, match="sr"):
+        synthesize(["A4"], sr=sr)
+    with pytest.raises(ss.InvalidParameterError, match="sr"):
+        piano_roll(np.zeros(100), sr=sr)
+
+
+@pytest.mark.parametrize("name", ["H2", "A", "", "C#x"])
+def test_unknown_note_name(name):
+    with pytest.raises(ss.UnknownNameError, match="note"):
+        pitch_kernel(name, sr=SR)
+    with pytest.raises(ss.UnknownNameError, match="note"):
+        synthesize([name], sr=SR)
+
+
+def test_kernel_longer_than_signal_and_other_errors():
+    bank = piano_bank(SR, fmin="A4", n_keys=2, duration=0.5)
+    with pytest.raises(ss.ShapeError, match="kernel has 11025 samples"):
+        bank(np.zeros(100), sr=SR)
+    with pytest.raises(ss.InvalidParameterError, match="Nyquist"):
+        pitch_kernel("C8", sr=8000)
+    with pytest.raises(ss.InvalidParameterError, match="empty"):
+        piano_roll(np.zeros(0), sr=SR)
+    with pytest.raises(ss.InvalidParameterError, match="duration"):
+        pitch_kernel("A4", sr=SR, duration=0.0)
+
+
+def test_notes_command_writes_csv_and_plot(tmp_path, capsys):
+    import argparse
+    import csv
+
+    import soundfile
+
+    from signalspace.analysis.cli_notes import add_notes_parser
+
+    left = np.asarray(synthesize(["C4", "E5"], 0.4, sr=SR))[:, 0]
+    right = np.asarray(synthesize(["A5", "G3"], 0.4, sr=SR))[:, 0]
+    wav = tmp_path / "two.wav"
+    soundfile.write(wav, 0.5 * np.stack([left, right], axis=1), SR)
+    parser = argparse.ArgumentParser()
+    add_notes_parser(parser.add_subparsers())
+    args = parser.parse_args(["notes", str(wav), "--csv", str(tmp_path / "n.csv"), "--plot", str(tmp_path / "n.png")])
+    assert args.func(args) == 0
+    rows = list(csv.DictReader((tmp_path / "n.csv").read_text().splitlines()))
+    assert sorted((r["channel"], r["note"]) for r in rows) == [("L", "C4"), ("L", "E5"), ("R", "A5"), ("R", "G3")]
+    assert (tmp_path / "n.png").stat().st_size > 0
+    assert "C4" in capsys.readouterr().out
