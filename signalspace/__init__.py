@@ -36,11 +36,16 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "audio": ("signalspace.domains.audio", None),
     "image": ("signalspace.domains.image", None),
     "phasespace": ("signalspace.domains.phasespace", None),
-    "Conv": ("signalspace.ops.conv", "Conv"), "convolve": ("signalspace.ops.conv", "convolve"), "correlate": ("signalspace.ops.conv", "correlate"), "testing": ("signalspace.testing", None),  # noqa: E501
+    "ops": ("signalspace.ops", None),
+    "Conv": ("signalspace.ops.conv", "Conv"),
+    "convolve": ("signalspace.ops.conv", "convolve"),
+    "correlate": ("signalspace.ops.conv", "correlate"),
+    "toeplitz": ("signalspace.ops.toeplitz", "toeplitz"),
+    "block_toeplitz": ("signalspace.ops.toeplitz", "block_toeplitz"),
     "analysis": ("signalspace.analysis", None),
     "plot": ("signalspace.plot", None),
     "parallel": ("signalspace.parallel", None),
-    "toeplitz": ("signalspace.ops.toeplitz", "toeplitz"), "block_toeplitz": ("signalspace.ops.toeplitz", "block_toeplitz"), "ops": ("signalspace.ops", None),  # noqa: E501
+    "testing": ("signalspace.testing", None),
 }
 
 __all__ = [
