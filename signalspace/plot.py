@@ -745,7 +745,7 @@ def slices(
             part = signal.values[key]  # axes (min(a,b), max(a,b), channel)
             part = _real(part) if rgb else _real(part[..., ch])
             fixed = [f"{ax_.name}={ax_.coords[centre[d]]:.3g}" for d, ax_ in enumerate(domain.axes) if d not in (a, b)]
-            title = "slice at " + ", ".join(fixed) if len(fixed) <= 2 else f"slice through sample {centre}"
+            title = "slice at " + ", ".join(fixed) if len(fixed) <= 2 else f"slice, {len(fixed)} axes fixed"
         else:
             others = tuple(d for d in range(domain.ndim) if d not in (a, b))
             values = signal.values[..., ch]

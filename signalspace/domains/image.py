@@ -404,7 +404,7 @@ class ImageAdapter(DomainAdapter):
     axis_names = ("row", "col")
     layouts = LAYOUTS
     dimensionality = "2-D rows × cols"
-    typical_channels = (1, 3, 4)
+    typical_channels = (1, 3, 4, 20)
     extensions = EXTENSIONS
 
     def can_open(self, path: str | os.PathLike[str]) -> bool:
