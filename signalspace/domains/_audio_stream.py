@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import FileFormatError, InvalidParameterError, InvalidTypeError, UnknownNameError
+from .._errors import FileFormatError, InvalidParameterError, InvalidTypeError
 from .._io import as_path, atomic_path, existing_file
 from .._validation import describe, finite_float, positive_int
 from ..signal import Signal, is_lazy
@@ -206,30 +206,6 @@ def load_lazy(
     return signal.replace(attrs={"source": str(p), "format": fmt, "subtype": subtype})
 
 
-def _resolve_format(target: Any, format: str | None, subtype: str | None, own: Any) -> tuple[str, str | None]:
-    import soundfile as sf
-
-    formats = sf.available_formats()
-    if format is None:
-        format = target.suffix[1:].upper()
-        if format not in formats:
-            raise FileFormatError(
-                f"cannot tell the audio format of path {str(target)!r} from its extension; use one of "
-                f"{', '.join('.' + f.lower() for f in formats)} or pass format="
-            )
-    elif format not in formats:
-        raise UnknownNameError(f"format must be one of {', '.join(formats)}, got {format!r}")
-    if subtype is None:
-        if isinstance(own, str) and sf.check_format(format, own):
-            subtype = own
-    elif not isinstance(subtype, str) or not sf.check_format(format, subtype):
-        raise UnknownNameError(
-            f"subtype must be one of {', '.join(sf.available_subtypes(format))} for format {format}, "
-            f"got {describe(subtype)}"
-        )
-    return format, subtype
-
-
 def _parallel_blocks() -> int:
     """How many chunks to compute at once: the active cluster's threads, else the local cores."""
     from ..parallel import current_client
@@ -299,7 +275,7 @@ def save_streaming(
     import soundfile as sf
 
     from ..parallel import compute, progress_active
-    from .audio import sample_rate
+    from .audio import resolve_format, sample_rate
 
     if not isinstance(sig, Signal):
         raise InvalidTypeError(f"sig must be a signalspace.Signal, got {describe(sig)}")
@@ -312,7 +288,7 @@ def save_streaming(
         raise InvalidTypeError(f"sig values must be integer or float to be written, got dtype {sig.dtype}")
     step = _parallel_blocks() if blocks_at_once is None else positive_int(blocks_at_once, "blocks_at_once")
     target = as_path(path)
-    format, subtype = _resolve_format(target, format, subtype, sig.attrs.get("subtype"))
+    format, subtype = resolve_format(target, format, subtype, sig.attrs.get("subtype"))
     values = sig.values
     n, c = values.shape
     if is_lazy(values):

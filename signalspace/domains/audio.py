@@ -408,6 +408,27 @@ def save(
         save_streaming(signal, path, subtype, format=format)
         return
     target = as_path(path)
+    format, subtype = resolve_format(target, format, subtype, signal.attrs.get("subtype"))
+    sf = _soundfile()
+    data = np.asarray(signal)
+    if data.dtype.kind not in "if":
+        raise InvalidTypeError(f"signal values must be integer or float to be written, got dtype {data.dtype}")
+    if data.dtype.kind == "f" and not np.isfinite(data).all():
+        raise InvalidParameterError(f"signal holds NaN or infinite samples; cannot write {str(target)!r}")
+    with atomic_path(target) as tmp:
+        try:
+            sf.write(str(tmp), data, rate, subtype=subtype, format=format)
+        except (RuntimeError, ValueError, TypeError) as exc:
+            raise FileFormatError(f"cannot write audio file {str(target)!r}: {exc}") from exc
+
+
+def resolve_format(target: Any, format: str | None, subtype: str | None, own: Any) -> tuple[str, str | None]:
+    """The soundfile (format, subtype) to write ``target`` with.
+
+    The format comes from ``format`` or the file extension; the subtype from
+    ``subtype``, else the signal's own (``own``, from ``attrs["subtype"]``) when
+    the format accepts it, else soundfile's default (None).
+    """
     sf = _soundfile()
     formats = sf.available_formats()
     if format is None:
@@ -420,7 +441,6 @@ def save(
     elif format not in formats:
         raise UnknownNameError(f"format must be one of {', '.join(formats)}, got {format!r}")
     if subtype is None:
-        own = signal.attrs.get("subtype")
         if isinstance(own, str) and sf.check_format(format, own):
             subtype = own
     elif not isinstance(subtype, str) or not sf.check_format(format, subtype):
@@ -428,16 +448,7 @@ def save(
             f"subtype must be one of {', '.join(sf.available_subtypes(format))} for format {format}, "
             f"got {describe(subtype)}"
         )
-    data = np.asarray(signal)
-    if data.dtype.kind not in "if":
-        raise InvalidTypeError(f"signal values must be integer or float to be written, got dtype {data.dtype}")
-    if data.dtype.kind == "f" and not np.isfinite(data).all():
-        raise InvalidParameterError(f"signal holds NaN or infinite samples; cannot write {str(target)!r}")
-    with atomic_path(target) as tmp:
-        try:
-            sf.write(str(tmp), data, rate, subtype=subtype, format=format)
-        except (RuntimeError, ValueError, TypeError) as exc:
-            raise FileFormatError(f"cannot write audio file {str(target)!r}: {exc}") from exc
+    return format, subtype
 
 
 def _can_open(path: Any) -> bool:
