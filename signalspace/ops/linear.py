@@ -24,8 +24,7 @@ import scipy.sparse as sp
 
 from .._errors import InvalidTypeError, ShapeError
 from .._validation import describe
-from .geometry import ConvGeometry
-from .toeplitz import _conv_layout, _resolve_layout
+from .toeplitz import layout_and_geometry
 
 __all__ = ["Alignment", "ColumnCombination", "ParameterCount", "alignment", "column_combination", "parameter_count"]
 
@@ -187,18 +186,9 @@ def parameter_count(
     >>> parameter_count(np.ones((3, 3, 3, 16)), (256, 256, 3), padding="same")   # RGB -> 16 features
     ParameterCount(dense=206158430208, local=28164288, shared=432)
     """
-    if hasattr(conv_or_kernel, "geometry") and hasattr(conv_or_kernel, "kernel"):
-        layout, geom = _conv_layout(conv_or_kernel, input_shape)
-    else:
-        layout = _resolve_layout(conv_or_kernel, input_shape, channels)
-        geom = ConvGeometry.create(
-            layout.spatial_shape,
-            layout.kernel.shape[: len(layout.spatial_shape)],
-            stride=stride,
-            dilation=dilation,
-            padding=padding,
-            boundary=boundary,
-        )
+    layout, geom = layout_and_geometry(
+        conv_or_kernel, input_shape, channels, stride=stride, dilation=dilation, padding=padding, boundary=boundary
+    )
     dense = math.prod(geom.output_shape) * layout.c_out * math.prod(geom.input_shape) * layout.c_in
     # distinct (output, input) pairs per axis (two taps may read one sample near a reflecting edge)
     local = layout.c_out * (1 if layout.depthwise else layout.c_in)

@@ -521,6 +521,17 @@ def _conv_layout(conv: Any, input_shape: Any) -> tuple[_Layout, ConvGeometry]:
     return layout, geom
 
 
+def layout_and_geometry(
+    kernel_or_conv: Any, input_shape: Any, channels: int | None = None, **geometry: Any
+) -> tuple[_Layout, ConvGeometry]:
+    """Channel layout and geometry of a Conv, or of a bare kernel with the ``geometry`` options."""
+    if hasattr(kernel_or_conv, "geometry") and hasattr(kernel_or_conv, "kernel"):
+        return _conv_layout(kernel_or_conv, input_shape)
+    layout = _resolve_layout(kernel_or_conv, input_shape, channels)
+    geom = ConvGeometry.create(layout.spatial_shape, layout.kernel.shape[: len(layout.spatial_shape)], **geometry)
+    return layout, geom
+
+
 def conv_matrix(
     conv: Any,
     input_shape: Any,
@@ -787,15 +798,7 @@ def matrix_structure(
     >>> s.block_sizes()
     [(32, 16), (4, 2), (1, 1)]
     """
-    if hasattr(kernel_or_conv, "geometry") and hasattr(kernel_or_conv, "kernel"):
-        layout, geom = _conv_layout(kernel_or_conv, input_shape)
-    else:
-        layout = _resolve_layout(kernel_or_conv, input_shape, channels)
-        geom = ConvGeometry.create(
-            layout.spatial_shape,
-            layout.kernel.shape[: len(layout.spatial_shape)],
-            stride=stride,
-            dilation=dilation,
-            padding=padding,
-        )
+    layout, geom = layout_and_geometry(
+        kernel_or_conv, input_shape, channels, stride=stride, dilation=dilation, padding=padding
+    )
     return MatrixStructure(geom.output_shape, geom.input_shape, layout.c_out, layout.c_in)
