@@ -20,7 +20,10 @@ style of a computer's shutdown sound (A♭6, E♭6, A♭5, B♭5), 70 641 sample
 # :func:`signalspace.analysis.synthesize` makes piano-like tones: partials at
 # integer multiples of the pitch with amplitudes 1/h, a fast attack and a decay
 # that is faster for the higher partials.  The notes overlap a little, as they
-# ring on.
+# ring on.  The sum of the tones peaks near 1.9; ``synthesize`` scales it to a
+# peak of 0.9 (its ``peak=`` argument), below the full scale [-1, 1] of a 16-bit
+# WAV, so the file holds the melody unclipped (``ss.audio.save`` refuses
+# samples a PCM file would clip rather than clipping them silently).
 import os
 from pathlib import Path
 
@@ -48,21 +51,26 @@ x = ss.analysis.synthesize(
     snr_db=40,
     seed=0,
 )
-print(f"x has {x.shape[0]} samples at {sr / 1000} kHz: {x.shape[0] / sr:.1f} s")
+print(f"x has {x.shape[0]} samples at {sr / 1000} kHz: {x.shape[0] / sr:.1f} s, peak {np.abs(x.values).max():.2f}")
 ss.audio.save(x, OUT / "melody.wav")
 
 # %%
 # Waveform and spectrogram
 # ------------------------
 # The waveform alone does not tell the notes apart; a short-time Fourier
-# transform (a spectrogram: a Signal on a time × frequency domain) does.
+# transform (a spectrogram: a Signal on a time × frequency domain) does.  The
+# two panels share the time axis, and the spectrogram's colour bar is attached
+# to both panels, so both keep the same width and an instant sits at the same
+# horizontal position in each.
 S = ss.analysis.spectrogram(x, n_fft=2048, hop_length=512, scale="db", ref=np.max)
-fig, (ax_wave, ax_spec) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+fig, (ax_wave, ax_spec) = plt.subplots(2, 1, figsize=(8, 6), sharex=True, layout="constrained")
 ss.plot.waveform(x, ax=ax_wave)
 ax_wave.set_title("x(t) and its spectrogram")
-ss.plot.spectrogram(S, ax=ax_spec)
+ax_wave.set_xlabel("")  # the shared time axis is labelled once, below
+ss.plot.spectrogram(S, ax=ax_spec, colorbar=False)
 ax_spec.set_ylim(0, 4000)
-fig.tight_layout()
+# one colour bar for the lower panel, attached to both axes: constrained layout narrows both alike
+fig.colorbar(ax_spec.images[0], ax=[ax_wave, ax_spec], label="dB", shrink=0.48, anchor=(0.0, 0.0))
 fig.savefig(OUT / "waveform_and_spectrogram.png")
 
 # %%
@@ -103,22 +111,22 @@ for name, k_read, k_name in zip(melody, kernels, by_name, strict=True):
 # The spectrogram of the concatenated pitches next to the original's: the
 # "pitched" reconstruction has the same four lines.
 xx_values = np.concatenate([k.values[:, 0] for k in by_name])
-xx = ss.audio.from_array(xx_values / np.abs(xx_values).max(), sr)
+xx = ss.audio.from_array(0.9 * xx_values / np.abs(xx_values).max(), sr)  # normalized to 0.9 before writing
 ss.audio.save(xx, OUT / "concatenated_pitches.wav")
 SS = ss.analysis.spectrogram(xx, n_fft=2048, hop_length=512, scale="db", ref=np.max)
-fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=(8, 3.6), sharey=True, layout="constrained")
 ss.plot.spectrogram(S.sel(time=slice(0, 1.6)), ax=axes[0], colorbar=False)
 axes[0].set_title("X(t), original")
 ss.plot.spectrogram(SS, ax=axes[1], colorbar=False)
 axes[1].set_title("X̂(t), concatenated pitch kernels")
 for ax in axes:
     ax.set_ylim(0, 2000)
-fig.tight_layout()
+axes[1].set_ylabel("")
 fig.savefig(OUT / "spectrogram_vs_pitches.png")
 
 # %%
 # Each kernel's spectrum: one narrow peak at its pitch.
-fig, ax = plt.subplots(figsize=(9, 3.5))
+fig, ax = plt.subplots(figsize=(8, 3.5), layout="constrained")
 n_fft = 1 << 15
 f = np.fft.rfftfreq(n_fft, 1 / sr)
 for name, k in zip(melody, by_name, strict=True):
@@ -130,7 +138,6 @@ ax.set_xlabel("frequency [Hz]")
 ax.set_ylabel("|FFT| [dB]")
 ax.legend()
 ax.set_title("Spectra of the four pitch kernels")
-fig.tight_layout()
 fig.savefig(OUT / "kernel_spectra.png")
 
 # %%
@@ -140,11 +147,12 @@ fig.savefig(OUT / "kernel_spectra.png")
 # ``(samples, 1, 4)`` maps the mono melody to four channels, one per pitch:
 # the running scalar product with each tone ("same" padding keeps the time
 # axis).  Each output is loud only while its note plays.  We write each one as
-# a WAV: listen to them.
+# a WAV, normalized to a peak of 0.9 first (the raw outputs are scalar
+# products, far beyond a WAV's full scale): listen to them.
 bank = np.stack([k.values[:, 0] for k in kernels], axis=-1)[:, np.newaxis, :]
 conv = ss.Conv(bank, padding="same", channel_names=melody)
 y = conv(x)
-fig, axes = plt.subplots(4, 1, figsize=(9, 7), sharex=True, sharey=True)
+fig, axes = plt.subplots(4, 1, figsize=(8, 7), sharex=True, sharey=True, layout="constrained")
 t = y.domain["time"].coords
 for i, (name, ax) in enumerate(zip(melody, axes, strict=True)):
     ax.plot(t, y.values[:, i], lw=0.5)
@@ -152,7 +160,6 @@ for i, (name, ax) in enumerate(zip(melody, axes, strict=True)):
     out = y.values[:, i] / (np.abs(y.values[:, i]).max() + 1e-12)
     ss.audio.save(ss.audio.from_array(0.9 * out, sr), OUT / f"convolution_{name}.wav")
 axes[-1].set_xlabel("time [s]")
-fig.tight_layout()
 fig.savefig(OUT / "convolutions.png")
 
 # %%
@@ -162,7 +169,7 @@ fig.savefig(OUT / "convolutions.png")
 # roll; thresholding it, and discarding what a note's own harmonics explain,
 # gives the notes.
 roll = ss.analysis.piano_roll(x)
-fig, ax = plt.subplots(figsize=(9, 4))
+fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
 r = np.asarray(roll)
 ax.imshow(
     20 * np.log10(r.T / r.max() + 1e-4),
@@ -175,7 +182,6 @@ ax.imshow(
 ax.set_xlabel("time [s]")
 ax.set_ylabel("MIDI key")
 ax.set_title("Piano roll: envelope of 88 matched filters [dB]")
-fig.tight_layout()
 fig.savefig(OUT / "piano_roll.png")
 
 notes = ss.analysis.detect_notes(x)

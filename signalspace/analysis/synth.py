@@ -4,7 +4,8 @@ The tones are additive: partials ``h = 1, 2, ...`` at ``h * f0`` (below the
 Nyquist frequency) with amplitudes ``1 / h``, a short linear attack, an
 exponential decay that is faster for higher partials (as on a piano), and a
 short raised-cosine release at the end of each note.  Optional white noise is
-added at a given signal-to-noise ratio.
+added at a given signal-to-noise ratio.  The sum is then scaled to a peak of
+0.9 (``peak=``), so that the melody can be written to a PCM file as it is.
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ def synthesize(
     snr_db: float | None = None,
     length: int | None = None,
     seed: int | None = None,
+    peak: float | None = 0.9,
 ) -> Signal:
     """Synthesize a piano-like melody (a mono audio Signal).
 
@@ -123,7 +125,8 @@ def synthesize(
         Start time of each event; by default each event starts when the
         previous one ends.
     velocity : float or sequence of float, default 1.0
-        Amplitude of each event's fundamental.
+        Amplitude of each event's fundamental, before the scaling to ``peak``
+        (so only the ratios between events matter unless ``peak=None``).
     n_harmonics : int, default 8
         Number of partials (amplitude ``1 / h``; those at or above Nyquist are left out).
     decay : float, default 1.0
@@ -139,19 +142,32 @@ def synthesize(
         default the end of the last event.
     seed : int, optional
         Seed of the noise generator.
+    peak : float or None, default 0.9
+        Scale the result (tones plus noise) so that its largest absolute
+        sample is ``peak``; 0.9 leaves headroom below the full scale [-1, 1]
+        of PCM files, so :func:`signalspace.audio.save` writes it unclipped.
+        ``None`` returns the unscaled sum, whose peak grows with the number
+        of overlapping notes and partials (it often exceeds 1).  A silent
+        result is never scaled.
 
     Returns
     -------
     Signal
         A mono ``"audio"`` Signal; ``attrs["score"]`` lists the events as
-        ``(onset_s, offset_s, note_name, hz, velocity)`` tuples.
+        ``(onset_s, offset_s, note_name, hz, velocity)`` tuples (velocity as
+        given), and ``attrs["gain"]`` is the factor the sum was scaled by
+        (1.0 with ``peak=None``).
 
     Examples
     --------
+    >>> import numpy as np
     >>> import signalspace as ss
     >>> x = ss.analysis.synthesize(["A4", ["C5", "E5"]], durations=0.25, sr=8000)
-    >>> x.shape, x.attrs["score"][1][2]
-    ((4000, 1), 'C5')
+    >>> x.shape, x.attrs["score"][1][2], float(np.abs(x.values).max())
+    ((4000, 1), 'C5', 0.9)
+    >>> raw = ss.analysis.synthesize(["A4", ["C5", "E5"]], durations=0.25, sr=8000, peak=None)
+    >>> float(np.abs(raw.values).max()) > 1, np.allclose(raw.values * x.attrs["gain"], x.values)
+    (True, True)
     """
     sr = finite_float(sr, "sr", positive=True)
     items = _items(notes)
@@ -165,6 +181,7 @@ def synthesize(
         if np.any(starts < 0):
             raise InvalidParameterError(f"onsets must be >= 0, got {starts.tolist()}")
     n_harmonics = positive_int(n_harmonics, "n_harmonics")
+    target_peak = None if peak is None else finite_float(peak, "peak", positive=True)
     decay = finite_float(decay, "decay", positive=True)
     attack = finite_float(attack, "attack", positive=True)
     release = finite_float(release, "release", positive=True)
@@ -201,7 +218,12 @@ def synthesize(
         if power > 0:
             rng = np.random.default_rng(seed)
             out = out + rng.standard_normal(total) * np.sqrt(power / 10 ** (snr_db / 10))
+    gain = 1.0
+    largest = float(np.max(np.abs(out)))
+    if target_peak is not None and largest > 0:
+        gain = target_peak / largest
+        out *= gain
     from ..domains.audio import from_array
 
     signal = from_array(out, sr, layout="mono")
-    return signal.replace(attrs={**signal.attrs, "score": tuple(score)})
+    return signal.replace(attrs={**signal.attrs, "score": tuple(score), "gain": gain})

@@ -31,13 +31,12 @@ from typing import Any
 import numpy as np
 
 from .._errors import FileFormatError, InvalidParameterError, InvalidTypeError
-from .._io import as_path, atomic_path, existing_file
-from .._validation import describe, finite_float, positive_int
+from .._io import as_path, atomic_path
+from .._validation import describe, positive_int
 from ..signal import Signal, is_lazy
+from .audio import _INEXACT_SEEK, _check_samples, _mix_mono, _probe, _writable_rate, from_array, resolve_format
 
 __all__ = ["load_lazy", "save_streaming"]
-
-_DTYPES = ("float32", "float64", "int16", "int32")
 
 
 class _SoundFileBlocks:
@@ -73,9 +72,8 @@ class _SoundFileBlocks:
                 f"audio file {self.path!r} ended early: expected {n} frames from frame {self.start + first}, "
                 f"read {data.shape[0]} (was it changed since load_lazy?)"
             )
-        if self.mono and data.shape[1] > 1:
-            mixed = data.mean(axis=1, dtype=np.float64, keepdims=True)
-            data = (np.round(mixed) if data.dtype.kind == "i" else mixed).astype(data.dtype)
+        if self.mono:
+            data = _mix_mono(data)
         return data[::step, key[1]]
 
 
@@ -110,8 +108,9 @@ def load_lazy(
     Parameters
     ----------
     path : str or os.PathLike
-        Any file soundfile reads (WAV, FLAC, OGG...).  Seeking must be exact,
-        which holds for uncompressed formats and FLAC.
+        A file soundfile reads and seeks sample-exactly: WAV, FLAC, AIFF, CAF...
+        MP3 and OGG (Vorbis, Opus) are refused: libsndfile's seek there is not
+        sample-exact, and each chunk seeks.
     chunks : int or str, default "auto"
         Frames per chunk (int), or a chunk size in bytes as dask spells it
         (``"64MiB"``, ``"auto"``).  Channels are never split.
@@ -133,7 +132,9 @@ def load_lazy(
     Raises
     ------
     FileFormatError
-        Missing, unreadable or truncated file.
+        Missing, unreadable or truncated file; a file that cannot seek, or
+        cannot seek sample-exactly (MP3, OGG): load those eagerly, or convert
+        them to FLAC/WAV first.
     InvalidParameterError
         Bad ``chunks``, ``offset``, ``duration`` or ``dtype``.
 
@@ -150,42 +151,21 @@ def load_lazy(
     >>> float(x.values[500, 1].compute()) == float(soundfile.read(path)[0][500, 1])
     True
     """
-    import soundfile as sf
-
-    from .audio import from_array
-
-    p = existing_file(path)
-    if dtype not in _DTYPES:
-        raise InvalidParameterError(f"dtype must be one of {', '.join(map(repr, _DTYPES))}, got {describe(dtype)}")
-    if not isinstance(mono, bool):
-        raise InvalidTypeError(f"mono must be True or False, got {describe(mono)}")
-    start_s = finite_float(offset, "offset")
-    if start_s < 0:
-        raise InvalidParameterError(f"offset must be >= 0 seconds, got {start_s}")
-    length_s = None if duration is None else finite_float(duration, "duration", positive=True)
-    try:
-        with sf.SoundFile(str(p)) as f:
-            complaints = [line.strip() for line in (f.extra_info or "").splitlines() if "should be" in line]
-            if complaints:
-                raise FileFormatError(
-                    f"audio file {str(p)!r} is truncated or corrupt: its header declares more data than the file "
-                    f"holds (libsndfile: {'; '.join(complaints)})"
-                )
-            rate, fmt, subtype, total, channels = f.samplerate, f.format, f.subtype, f.frames, f.channels
-            seekable = f.seekable()
-    except FileFormatError:
-        raise
-    except (RuntimeError, OSError, ValueError, TypeError) as exc:
-        raise FileFormatError(f"cannot read audio file {str(p)!r}: {exc}") from exc
-    if not seekable:
-        raise FileFormatError(f"audio file {str(p)!r} is not seekable; read it whole with ss.audio.load")
-    start = round(start_s * rate)
-    if start >= total:
-        raise InvalidParameterError(f"offset {start_s} s is past the end of {str(p)!r} ({total / rate:.6g} s long)")
-    frames = total - start
-    if length_s is not None:
-        frames = min(frames, max(1, round(length_s * rate)))
-    reader = _SoundFileBlocks(str(p.resolve()), start, frames, channels, dtype, mono)
+    info = _probe(path, mono=mono, offset=offset, duration=duration, dtype=dtype)
+    p, rate, start, frames = info.path, info.rate, info.start, info.frames
+    if not info.seekable:
+        raise FileFormatError(
+            f"audio file {str(p)!r} ({info.format}/{info.subtype}) is not seekable, so it cannot be read in chunks; "
+            "read it whole with ss.audio.load(path) (no chunks=)"
+        )
+    if info.format in _INEXACT_SEEK:
+        raise FileFormatError(
+            f"chunks= cannot read audio file {str(p)!r}: libsndfile's seek in {info.format}/{info.subtype} files is "
+            "not sample-exact, so chunk-by-chunk reads would return wrong samples; read it whole with "
+            "ss.audio.load(path) (no chunks=), or convert it once to FLAC or WAV (ss.audio.save(ss.audio.load(path), "
+            "'file.flac')) and read that lazily"
+        )
+    reader = _SoundFileBlocks(str(p.resolve()), start, frames, info.channels, dtype, mono)
     chunk_spec = _frame_chunks(chunks, frames, reader.shape[1], reader.dtype)
 
     import dask.array as da
@@ -203,7 +183,7 @@ def load_lazy(
         meta=np.empty((0, 0), dtype=reader.dtype),
     )
     signal = from_array(values, rate, layout="mono" if mono else None, channels_last=True, offset=start / rate)
-    return signal.replace(attrs={"source": str(p), "format": fmt, "subtype": subtype})
+    return signal.replace(attrs={"source": str(p), "format": info.format, "subtype": info.subtype})
 
 
 def _parallel_blocks() -> int:
@@ -248,8 +228,11 @@ def save_streaming(
     Raises
     ------
     InvalidParameterError
-        A non-integer sample rate, or NaN/infinite samples (found while
-        writing: the destination is left untouched).
+        A non-integer sample rate, NaN/infinite samples, or float samples
+        outside [-1, 1] for a fixed-point subtype (PCM, FLAC...: libsndfile
+        would clip them), found while writing: the message gives the peak of
+        the first block that exceeds full scale, and the destination is left
+        untouched.  Normalize first, or write ``subtype="FLOAT"``.
     FileFormatError
         Unknown extension, unwritable destination.
 
@@ -275,17 +258,8 @@ def save_streaming(
     import soundfile as sf
 
     from ..parallel import compute, progress_active
-    from .audio import resolve_format, sample_rate
 
-    if not isinstance(sig, Signal):
-        raise InvalidTypeError(f"sig must be a signalspace.Signal, got {describe(sig)}")
-    rate = sample_rate(sig)
-    if not isinstance(rate, int):
-        raise InvalidParameterError(
-            f"sig's sample rate must be a whole number of Hz to be written to a file, got {rate}"
-        )
-    if sig.dtype.kind not in "if":
-        raise InvalidTypeError(f"sig values must be integer or float to be written, got dtype {sig.dtype}")
+    rate = _writable_rate(sig, "sig")
     step = _parallel_blocks() if blocks_at_once is None else positive_int(blocks_at_once, "blocks_at_once")
     target = as_path(path)
     format, subtype = resolve_format(target, format, subtype, sig.attrs.get("subtype"))
@@ -325,12 +299,7 @@ def save_streaming(
                         parts = fetch(group)
                     for (a, _), part in zip(group, parts, strict=True):
                         part = np.asarray(part)
-                        if part.dtype.kind == "f" and not np.isfinite(part).all():
-                            bad = a + int(np.flatnonzero(~np.isfinite(part).all(axis=1))[0])
-                            raise InvalidParameterError(
-                                f"sig holds NaN or infinite samples (first at frame {bad}); "
-                                f"cannot write {str(target)!r}"
-                            )
+                        _check_samples(part, subtype, target, first=a, name="sig")
                         try:
                             f.write(part)
                         except (RuntimeError, ValueError, TypeError) as exc:

@@ -26,13 +26,23 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
-from typing import Any
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._errors import FileFormatError, InvalidParameterError, InvalidTypeError, ShapeError, UnknownNameError
+from .._errors import (
+    FileFormatError,
+    InvalidParameterError,
+    InvalidTypeError,
+    ShapeError,
+    SignalspaceError,
+    UnknownNameError,
+)
 from .._io import as_path, atomic_path, existing_file
 from .._validation import describe, finite_float
 from ..domain import Axis, Channels, Domain
@@ -64,7 +74,20 @@ LAYOUTS: dict[str, tuple[str, ...]] = {
 #: Extensions this adapter claims first (any format libsndfile reads is accepted).
 EXTENSIONS: tuple[str, ...] = (".wav", ".flac", ".ogg", ".aiff", ".aif", ".au", ".caf", ".w64", ".rf64", ".mp3")
 
+#: Sample types a file can be read as (soundfile's ``dtype``); shared with the lazy reader.
 _DTYPES = ("float32", "float64", "int16", "int32")
+
+#: Subtypes that store floating-point samples or feed a floating-point codec: samples beyond [-1, 1]
+#: survive a write.  Every other subtype (PCM_16, PCM_24, FLAC's PCM, ULAW, ADPCM...) is fixed-point:
+#: libsndfile clips float samples to full scale without a word, so :func:`save` refuses them.
+_FLOAT_SUBTYPES = frozenset({"FLOAT", "DOUBLE", "VORBIS", "OPUS", "MPEG_LAYER_I", "MPEG_LAYER_II", "MPEG_LAYER_III"})
+
+#: Major formats whose seek is not sample-exact in libsndfile 1.2: a seek followed by a read differs from
+#: the same frames of a whole read (measured with soundfile on synthesized melodies: MP3 by up to 0.6 almost
+#: everywhere; OGG/Vorbis by up to 1.0 from some positions of some streams; OGG/Opus by 1e-8 to 4e-7).
+#: Chunked (lazy) reads seek once per chunk, so they are refused for these.  Every other subtype that
+#: reports itself seekable (PCM, FLOAT, FLAC, ALAC, IMA/MS ADPCM...) read back exactly in the same sweep.
+_INEXACT_SEEK = frozenset({"MP3", "OGG"})
 
 
 # ----------------------------------------------------------------- helpers
@@ -234,6 +257,122 @@ def _open_error(path: os.PathLike[str] | str, exc: Exception) -> FileFormatError
     return FileFormatError(f"cannot read audio file {str(path)!r}: {exc}")
 
 
+class _AudioFile(NamedTuple):
+    """What :func:`_checked_file` learned about a file and the frames a read asked for."""
+
+    path: Path
+    rate: int
+    format: str
+    subtype: str
+    channels: int
+    seekable: bool
+    start: int  #: first frame to read (``offset`` in frames)
+    frames: int  #: number of frames to read (>= 1), up to the end of the file
+
+
+@contextlib.contextmanager
+def _checked_file(
+    path: Any, *, mono: Any, offset: Any, duration: Any, dtype: Any
+) -> Iterator[tuple[Any, _AudioFile]]:
+    """Check the read arguments, open ``path`` with soundfile and yield ``(SoundFile, _AudioFile)``.
+
+    The one place where both readers (eager :func:`load` and the lazy
+    ``_audio_stream.load_lazy``) validate ``dtype``/``mono``/``offset``/``duration``,
+    detect a truncated file, turn ``offset``/``duration`` into frames and wrap
+    libsndfile's errors (also those raised by the caller's reads in the block)
+    into :class:`~signalspace.FileFormatError`.
+    """
+    p = existing_file(path)
+    if not isinstance(dtype, str) or dtype not in _DTYPES:
+        raise InvalidParameterError(f"dtype must be one of {', '.join(map(repr, _DTYPES))}, got {describe(dtype)}")
+    if not isinstance(mono, bool):
+        raise InvalidTypeError(f"mono must be True or False, got {describe(mono)}")
+    start_s = finite_float(offset, "offset")
+    if start_s < 0:
+        raise InvalidParameterError(f"offset must be >= 0 seconds, got {start_s}")
+    length_s = None if duration is None else finite_float(duration, "duration", positive=True)
+    sf = _soundfile()
+    try:
+        with sf.SoundFile(str(p)) as f:
+            # libsndfile reads a truncated file silently but logs "data : 32000 (should be 15978)"
+            complaints = [line.strip() for line in (f.extra_info or "").splitlines() if "should be" in line]
+            if complaints:
+                raise FileFormatError(
+                    f"audio file {str(p)!r} is truncated or corrupt: its header declares more data than the file "
+                    f"holds (libsndfile: {'; '.join(complaints)})"
+                )
+            rate, total = f.samplerate, f.frames
+            if total <= 0:
+                raise FileFormatError(f"audio file {str(p)!r} holds no samples")
+            start = round(start_s * rate)
+            if start >= total:
+                raise InvalidParameterError(
+                    f"offset {start_s} s is past the end of {str(p)!r} ({total / rate:.6g} s long)"
+                )
+            frames = total - start if length_s is None else min(total - start, max(1, round(length_s * rate)))
+            yield f, _AudioFile(p, rate, f.format, f.subtype, f.channels, f.seekable(), start, frames)
+    except SignalspaceError:
+        raise
+    except (RuntimeError, OSError, ValueError, TypeError) as exc:  # soundfile's LibsndfileError is a RuntimeError
+        raise _open_error(p, exc) from exc
+
+
+def _probe(path: Any, *, mono: Any, offset: Any, duration: Any, dtype: Any) -> _AudioFile:
+    """What :func:`_checked_file` learns, without reading samples (the lazy reader's entry)."""
+    with _checked_file(path, mono=mono, offset=offset, duration=duration, dtype=dtype) as (_, info):
+        return info
+
+
+def _mix_mono(data: np.ndarray) -> np.ndarray:
+    """Average ``(n, c)`` frames into one channel in float64, as librosa's ``to_mono``; integers are rounded."""
+    if data.shape[1] == 1:
+        return data
+    mixed = data.mean(axis=1, dtype=np.float64, keepdims=True)
+    return (np.round(mixed) if data.dtype.kind == "i" else mixed).astype(data.dtype)
+
+
+def _writable_rate(signal: Any, name: str = "signal") -> int:
+    """The integer sample rate of a Signal that can be written to a file, or the error saying why not."""
+    if not isinstance(signal, Signal):
+        raise InvalidTypeError(f"{name} must be a signalspace.Signal, got {describe(signal)}")
+    rate = sample_rate(signal)
+    if not isinstance(rate, int):
+        raise InvalidParameterError(
+            f"{name}'s sample rate must be a whole number of Hz to be written to a file, got {rate}"
+        )
+    if signal.dtype.kind not in "if":
+        raise InvalidTypeError(f"{name} values must be integer or float to be written, got dtype {signal.dtype}")
+    return rate
+
+
+def _check_samples(
+    data: np.ndarray, subtype: str | None, target: Path, *, first: int = 0, name: str = "signal"
+) -> None:
+    """Refuse float samples a write would corrupt: NaN/inf anywhere, or beyond [-1, 1] for a fixed-point subtype.
+
+    ``first`` is the frame index of ``data[0]`` in the whole signal (for streamed blocks).
+    """
+    if data.dtype.kind != "f":
+        return  # integers are written as raw PCM values: nothing to clip
+    finite = np.isfinite(data)
+    if not finite.all():
+        bad = first + int(np.flatnonzero(~finite.all(axis=1))[0])
+        raise InvalidParameterError(
+            f"{name} holds NaN or infinite samples (first at frame {bad}); cannot write {str(target)!r}"
+        )
+    if subtype in _FLOAT_SUBTYPES or data.size == 0:
+        return
+    magnitude = np.abs(data).max(axis=1)
+    peak = float(magnitude.max())
+    if peak > 1.0:
+        where = first + int(magnitude.argmax())
+        raise InvalidParameterError(
+            f"{name} peaks at {peak:.6g} (frame {where}), outside the full scale [-1, 1] of subtype {subtype!r}: "
+            f"writing {str(target)!r} would clip it. Normalize it first (e.g. x * (0.9 / {peak:.6g})), or keep the "
+            "values with a floating-point subtype (subtype='FLOAT' for WAV/AIFF/CAF)"
+        )
+
+
 def load(
     path: str | os.PathLike[str],
     sr: float | None = None,
@@ -269,7 +408,9 @@ def load(
     chunks : int or str, optional
         Read lazily: the values become a dask array read block by block
         (frames per chunk, or a dask size such as ``"64MiB"``); see
-        :mod:`signalspace.domains._audio_stream`.  No resampling then.
+        :mod:`signalspace.domains._audio_stream`.  No resampling then.  Each
+        chunk seeks, so formats whose seek is not sample-exact (MP3, OGG
+        Vorbis/Opus) are refused: read those eagerly or convert them to FLAC.
 
     Returns
     -------
@@ -280,8 +421,9 @@ def load(
     Raises
     ------
     FileFormatError
-        Missing, unreadable, corrupt or truncated file (libsndfile reports a
-        data chunk longer than the file).
+        Missing, unreadable, corrupt, empty or truncated file (libsndfile
+        reports a data chunk longer than the file); ``chunks=`` on a file that
+        cannot seek sample-exactly.
     InvalidParameterError
         Bad ``sr``, ``offset``, ``duration`` or ``dtype``.
 
@@ -296,54 +438,24 @@ def load(
     >>> x.shape, x.domain["time"].origin, x.attrs["subtype"]
     ((400, 2), 0.05, 'PCM_16')
     """
-    p = existing_file(path)
     if chunks is not None:
         if sr is not None:
             raise InvalidParameterError(f"sr={sr!r} (resampling) is not available with chunks={chunks!r}")
         from ._audio_stream import load_lazy
 
-        return load_lazy(p, chunks=chunks, mono=mono, offset=offset, duration=duration, dtype=dtype)
-    if dtype not in _DTYPES:
-        raise InvalidParameterError(f"dtype must be one of {', '.join(map(repr, _DTYPES))}, got {describe(dtype)}")
-    if not isinstance(mono, bool):
-        raise InvalidTypeError(f"mono must be True or False, got {describe(mono)}")
-    start_s = finite_float(offset, "offset")
-    if start_s < 0:
-        raise InvalidParameterError(f"offset must be >= 0 seconds, got {start_s}")
-    length_s = None if duration is None else finite_float(duration, "duration", positive=True)
+        return load_lazy(path, chunks=chunks, mono=mono, offset=offset, duration=duration, dtype=dtype)
     target = None if sr is None else _check_sr(sr)
-    sf = _soundfile()
-    try:
-        with sf.SoundFile(str(p)) as f:
-            # libsndfile reads a truncated file silently but logs "data : 32000 (should be 15978)"
-            complaints = [line.strip() for line in (f.extra_info or "").splitlines() if "should be" in line]
-            if complaints:
-                raise FileFormatError(
-                    f"audio file {str(p)!r} is truncated or corrupt: its header declares more data than the file "
-                    f"holds (libsndfile: {'; '.join(complaints)})"
-                )
-            file_sr, fmt, subtype, total = f.samplerate, f.format, f.subtype, f.frames
-            start = round(start_s * file_sr)
-            if start >= total and total > 0:
-                raise InvalidParameterError(
-                    f"offset {start_s} s is past the end of {str(p)!r} ({total / file_sr:.6g} s long)"
-                )
-            frames = -1 if length_s is None else max(1, round(length_s * file_sr))
-            if start:
-                f.seek(start)
-            data = f.read(frames=frames, dtype=dtype, always_2d=True)
-    except FileFormatError:
-        raise
-    except InvalidParameterError:
-        raise
-    except (RuntimeError, OSError, ValueError, TypeError) as exc:  # soundfile's LibsndfileError is a RuntimeError
-        raise _open_error(p, exc) from exc
+    with _checked_file(path, mono=mono, offset=offset, duration=duration, dtype=dtype) as (f, info):
+        if info.start:
+            f.seek(info.start)
+        # a whole read (frames=-1) does not trust the header's frame count; a duration reads that many frames
+        data = f.read(frames=-1 if duration is None else info.frames, dtype=dtype, always_2d=True)
+    p, file_sr, start = info.path, info.rate, info.start
     if data.shape[0] == 0:
         raise FileFormatError(f"audio file {str(p)!r} holds no samples")
     rate: float = file_sr
-    if mono and data.shape[1] > 1:
-        mixed = data.mean(axis=1, dtype=np.float64, keepdims=True)
-        data = (np.round(mixed) if data.dtype.kind == "i" else mixed).astype(data.dtype)
+    if mono:
+        data = _mix_mono(data)
     if target is not None and target != file_sr:
         if data.dtype.kind != "f":
             raise InvalidParameterError(
@@ -355,12 +467,7 @@ def load(
         rate = target
     layout = "mono" if mono else None
     signal = from_array(data, rate, layout=layout, channels_last=True, offset=start / file_sr)
-    attrs = {
-        "source": str(p),
-        "format": fmt,
-        "subtype": subtype,
-    }
-    return signal.replace(attrs=attrs)
+    return signal.replace(attrs={"source": str(p), "format": info.format, "subtype": info.subtype})
 
 
 def save(
@@ -377,14 +484,28 @@ def save(
     subtype : str, optional
         libsndfile subtype (``"PCM_16"``, ``"PCM_24"``, ``"FLOAT"``...).  By
         default the signal's own ``attrs["subtype"]`` when the format allows it,
-        else soundfile's default for the format (PCM_16 for WAV).
+        else soundfile's default for the format (PCM_16 for WAV and FLAC).
     format : str, optional
         libsndfile major format (``"WAV"``, ``"FLAC"``...).
+
+    Raises
+    ------
+    InvalidParameterError
+        A sample rate that is not a whole number of Hz; NaN or infinite
+        samples; float samples outside [-1, 1] for a fixed-point subtype
+        (PCM, FLAC, ULAW...), which libsndfile would clip silently: the
+        message gives the peak.  Normalize the signal first, or write a
+        floating-point subtype (``"FLOAT"``/``"DOUBLE"``; the lossy OGG and
+        MP3 codecs also keep such values).  Nothing is clipped silently and
+        no file is written.
+    FileFormatError
+        Unknown extension or a write error (no partial file is left).
 
     Notes
     -----
     A signal with dask values is streamed to the file chunk by chunk
-    (:func:`signalspace.domains._audio_stream.save_streaming`), also atomically.
+    (:func:`signalspace.domains._audio_stream.save_streaming`), also atomically
+    and with the same checks, block by block.
 
     Examples
     --------
@@ -396,12 +517,14 @@ def save(
     >>> ss.audio.save(x, path)
     >>> ss.audio.load(path).shape
     (100, 2)
+    >>> loud = ss.audio.from_array(np.array([0.5, 1.5, -0.2]), sr=8000)
+    >>> ss.audio.save(loud, path)
+    Traceback (most recent call last):
+    ...
+    signalspace._errors.InvalidParameterError: signal peaks at 1.5 (frame 1), outside the full scale [-1, 1] ...
+    >>> ss.audio.save(loud * (0.9 / 1.5), path)           # normalized: written as PCM_16
     """
-    rate = sample_rate(signal)
-    if not isinstance(rate, int):
-        raise InvalidParameterError(
-            f"signal's sample rate must be a whole number of Hz to be written to a file, got {rate}"
-        )
+    rate = _writable_rate(signal)
     if signal.is_lazy:  # dask values: computed and written chunk by chunk
         from ._audio_stream import save_streaming
 
@@ -409,12 +532,9 @@ def save(
         return
     target = as_path(path)
     format, subtype = resolve_format(target, format, subtype, signal.attrs.get("subtype"))
-    sf = _soundfile()
     data = np.asarray(signal)
-    if data.dtype.kind not in "if":
-        raise InvalidTypeError(f"signal values must be integer or float to be written, got dtype {data.dtype}")
-    if data.dtype.kind == "f" and not np.isfinite(data).all():
-        raise InvalidParameterError(f"signal holds NaN or infinite samples; cannot write {str(target)!r}")
+    _check_samples(data, subtype, target)
+    sf = _soundfile()
     with atomic_path(target) as tmp:
         try:
             sf.write(str(tmp), data, rate, subtype=subtype, format=format)
@@ -427,7 +547,8 @@ def resolve_format(target: Any, format: str | None, subtype: str | None, own: An
 
     The format comes from ``format`` or the file extension; the subtype from
     ``subtype``, else the signal's own (``own``, from ``attrs["subtype"]``) when
-    the format accepts it, else soundfile's default (None).
+    the format accepts it, else soundfile's default for the format
+    (``soundfile.default_subtype``; None only for formats without one).
     """
     sf = _soundfile()
     formats = sf.available_formats()
@@ -441,8 +562,7 @@ def resolve_format(target: Any, format: str | None, subtype: str | None, own: An
     elif format not in formats:
         raise UnknownNameError(f"format must be one of {', '.join(formats)}, got {format!r}")
     if subtype is None:
-        if isinstance(own, str) and sf.check_format(format, own):
-            subtype = own
+        subtype = own if isinstance(own, str) and sf.check_format(format, own) else sf.default_subtype(format)
     elif not isinstance(subtype, str) or not sf.check_format(format, subtype):
         raise UnknownNameError(
             f"subtype must be one of {', '.join(sf.available_subtypes(format))} for format {format}, "

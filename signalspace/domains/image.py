@@ -388,6 +388,12 @@ def _can_open(path: Any) -> bool:
         p = as_path(path)
         if p.suffix.lower() not in EXTENSIONS or not p.is_file():
             return False
+        if p.suffix.lower() in _TIFF:
+            # tifffile (what load() and save() use for TIFF) reads float and multi-band files Pillow cannot
+            import tifffile
+
+            with tifffile.TiffFile(p) as tif:  # parses the header and the first page only
+                return len(tif.pages) > 0
         from PIL import Image
 
         with Image.open(p):  # reads the header only; a truncated body is reported by load()
@@ -408,7 +414,7 @@ class ImageAdapter(DomainAdapter):
     extensions = EXTENSIONS
 
     def can_open(self, path: str | os.PathLike[str]) -> bool:
-        """True for an existing PNG/JPEG/TIFF/... file whose header Pillow recognizes."""
+        """True for an existing TIFF that tifffile parses, or PNG/JPEG/... file whose header Pillow recognizes."""
         return _can_open(path)
 
     def load(self, path: str | os.PathLike[str], **kwargs: Any) -> Signal:

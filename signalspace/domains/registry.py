@@ -232,12 +232,18 @@ def load(path: str | os.PathLike[str], kind: str | None = None, **kwargs: Any) -
     """Read a file with the adapter that claims it (or the one named by ``kind``).
 
     Adapters are asked in :func:`adapters` order; the first whose
-    ``can_open(path)`` is true reads the file with ``**kwargs``.
+    ``can_open(path)`` is true reads the file with ``**kwargs``.  When none
+    recognizes the file but one lists its extension in ``extensions`` (a
+    ``.wav`` that libsndfile rejects), that adapter's ``load`` is called all
+    the same, so its own error (``No 'data' chunk marker``...) reaches the
+    caller instead of a bare "no adapter".
 
     Raises
     ------
     FileFormatError
-        When the file does not exist or no adapter claims it.
+        When the file does not exist, when the adapter that claims its
+        extension cannot read it (that adapter's message), or when no adapter
+        recognizes it or its extension.
 
     Examples
     --------
@@ -249,20 +255,31 @@ def load(path: str | os.PathLike[str], kind: str | None = None, **kwargs: Any) -
     >>> x = ss.load(path)
     >>> x.kind, x.channels.names, ss.audio.sample_rate(x)
     ('audio', ('L', 'R'), 8000)
+    >>> from pathlib import Path
+    >>> _ = Path(path).write_bytes(b"RIFF0000WAVEjunk")   # a WAV header and no data
+    >>> ss.load(path)
+    Traceback (most recent call last):
+    ...
+    signalspace._errors.FileFormatError: cannot read audio file ...: Error in WAV file. No 'data' chunk marker.
     """
     p = existing_file(path)
     if kind is not None:
         return get(kind).load(p, **kwargs)
-    tried: list[str] = []
-    for name, adapter in adapters().items():
+    found = adapters()
+    for adapter in found.values():
         try:
             claimed = bool(adapter.can_open(p))
         except Exception:  # can_open must not raise; treat a failure as "no"
             claimed = False
         if claimed:
             return adapter.load(p, **kwargs)
-        tried.append(name)
+    suffix = p.suffix.lower()
+    for adapter in found.values():
+        extensions = getattr(adapter, "extensions", ())
+        if suffix and isinstance(extensions, (tuple, list, set, frozenset)) and suffix in extensions:
+            # the adapter owns this extension but did not recognize the file: its load says why
+            return adapter.load(p, **kwargs)
     raise FileFormatError(
-        f"no domain adapter can open {str(p)!r} (tried: {', '.join(tried)}); "
+        f"no domain adapter can open {str(p)!r} (tried: {', '.join(found)}); "
         f"pass kind=... to force one or register an adapter for this format"
     )

@@ -286,3 +286,101 @@ def test_chunked_load_and_lazy_save_dispatch_to_streaming(stereo_wav, tmp_path):
     np.testing.assert_array_equal(sf.read(out, dtype="int16")[0], sf.read(stereo_wav, dtype="int16")[0])
     with pytest.raises(ss.InvalidParameterError, match="chunks"):
         ss.audio.load(stereo_wav, sr=4000, chunks=1000)
+
+
+# --------------------------------------------------------------- full scale
+def _loud(sr: int = 8000, n: int = 800, peak: float = 1.5) -> np.ndarray:
+    return peak * _sine(sr, n, freqs=(440.0,)) / 0.5  # (n, 1), |x| up to `peak`
+
+
+@pytest.mark.parametrize(("ext", "subtype"), [("wav", None), ("wav", "PCM_24"), ("flac", None), ("wav", "ULAW")])
+def test_save_refuses_float_beyond_full_scale_for_fixed_point(tmp_path, ext, subtype):
+    data = _loud()
+    # libsndfile itself clips these samples without a word: the reason for the refusal
+    clipped = tmp_path / f"by_soundfile.{ext}"
+    sf.write(clipped, data, 8000, subtype=subtype)
+    assert np.abs(sf.read(clipped)[0]).max() <= 1.0 < np.abs(data).max()
+    clipped.unlink()
+    target = tmp_path / f"loud.{ext}"
+    peak = float(np.abs(data).max())
+    frame = int(np.abs(data[:, 0]).argmax())
+    with pytest.raises(ss.InvalidParameterError, match=rf"peaks at {peak:.6g} \(frame {frame}\).*[Nn]ormalize"):
+        ss.audio.save(ss.audio.from_array(data, sr=8000, channels_last=True), target, subtype=subtype)
+    assert os.listdir(tmp_path) == []
+    # normalized, the same samples are written (to within the subtype's quantization)
+    ok = ss.audio.from_array(0.9 * data / peak, sr=8000, channels_last=True)
+    ss.audio.save(ok, target, subtype=subtype)
+    np.testing.assert_allclose(sf.read(target, always_2d=True)[0], ok.values, atol=0.05 if subtype == "ULAW" else 1e-4)
+
+
+@pytest.mark.parametrize(("ext", "subtype"), [("wav", "FLOAT"), ("wav", "DOUBLE"), ("ogg", "VORBIS")])
+def test_float_subtypes_keep_samples_beyond_full_scale(tmp_path, ext, subtype):
+    data = _loud(peak=1.5)
+    target = tmp_path / f"loud.{ext}"
+    ss.audio.save(ss.audio.from_array(data, sr=8000, channels_last=True), target, subtype=subtype)
+    back = sf.read(target, always_2d=True)[0]
+    assert np.abs(back).max() > 1.4  # not clipped at 1
+    if subtype != "VORBIS":
+        np.testing.assert_allclose(back, data, rtol=1e-7 if subtype == "FLOAT" else 0)
+
+
+def test_full_scale_and_integer_samples_are_written(tmp_path):
+    edge = ss.audio.from_array(np.array([1.0, -1.0, 0.25, 0.0]), sr=8000)
+    ss.audio.save(edge, tmp_path / "edge.wav")  # exactly full scale is not clipping
+    np.testing.assert_allclose(sf.read(tmp_path / "edge.wav")[0], [1.0, -1.0, 0.25, 0.0], atol=2.0**-15)
+    pcm = ss.audio.from_array(np.array([32767, -32768, 5], dtype=np.int16), sr=8000)
+    ss.audio.save(pcm, tmp_path / "pcm.wav")  # integers are raw PCM values, never refused
+    np.testing.assert_array_equal(sf.read(tmp_path / "pcm.wav", dtype="int16")[0], [32767, -32768, 5])
+
+
+def test_lazy_save_refuses_beyond_full_scale_naming_the_frame(tmp_path):
+    da = pytest.importorskip("dask.array")
+    values = np.zeros((3000, 2))
+    values[2222, 1] = -1.75
+    x = ss.audio.from_array(da.from_array(values, chunks=(500, 2)), sr=8000, channels_last=True)
+    with pytest.raises(ss.InvalidParameterError, match=r"peaks at 1\.75 \(frame 2222\)"):
+        ss.audio.save(x, tmp_path / "lazy.flac")
+    assert os.listdir(tmp_path) == []
+    ss.audio.save(x, tmp_path / "lazy.wav", subtype="FLOAT")
+    np.testing.assert_array_equal(sf.read(tmp_path / "lazy.wav")[0], values)
+
+
+def test_reviewer_melody_round_trips_unclipped(tmp_path):
+    # the review's reproducer: synthesize() used to peak at ~1.9 and PCM_16 clipped it by 0.65
+    x = ss.analysis.synthesize(["Ab6", "Eb6", "Ab5", "Bb5"], 0.4)
+    ss.audio.save(x, tmp_path / "m.wav")
+    back = ss.audio.load(tmp_path / "m.wav", dtype="float64")
+    assert np.abs(back.values - x.values).max() <= 2.0**-15
+    raw = ss.analysis.synthesize(["Ab6", "Eb6", "Ab5", "Bb5"], 0.4, peak=None)
+    with pytest.raises(ss.InvalidParameterError, match="peaks at"):
+        ss.audio.save(raw, tmp_path / "raw.wav")
+
+
+# -------------------------------------------------- one validation, two readers
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"dtype": "uint8"}, ss.InvalidParameterError, "dtype must be one of"),
+        ({"mono": 1}, ss.InvalidTypeError, "mono must be True or False"),
+        ({"offset": -1}, ss.InvalidParameterError, "offset must be >= 0"),
+        ({"offset": float("nan")}, ss.InvalidParameterError, "offset"),
+        ({"offset": 10.0}, ss.InvalidParameterError, "past the end"),
+        ({"duration": 0}, ss.InvalidParameterError, "duration must be > 0"),
+    ],
+)
+def test_eager_and_lazy_reads_refuse_the_same_arguments_alike(stereo_wav, kwargs, error, match):
+    pytest.importorskip("dask.array")
+    with pytest.raises(error, match=match) as eager:
+        ss.audio.load(stereo_wav, **kwargs)
+    with pytest.raises(error, match=match) as lazy:
+        ss.audio.load(stereo_wav, chunks=500, **kwargs)
+    assert str(eager.value) == str(lazy.value)
+
+
+def test_eager_and_lazy_reads_agree_on_offset_duration_mono(stereo_wav):
+    pytest.importorskip("dask.array")
+    for kwargs in ({}, {"offset": 0.1}, {"duration": 0.2}, {"offset": 0.3, "duration": 10.0, "mono": True}):
+        eager = ss.audio.load(stereo_wav, **kwargs)
+        lazy = ss.audio.load(stereo_wav, chunks=333, **kwargs)
+        assert lazy.is_lazy
+        assert lazy.compute().identical(eager), kwargs

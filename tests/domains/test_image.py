@@ -7,10 +7,11 @@ import os
 import numpy as np
 import pytest
 import skimage.data
+import tifffile
 from hypothesis import given
 from hypothesis import strategies as st
 from skimage import io
-from skimage.util import img_as_ubyte
+from skimage.util import img_as_float, img_as_ubyte
 
 import signalspace as ss
 
@@ -179,3 +180,25 @@ def test_corrupt_and_truncated_images(tmp_path, rng):
     adapter = ss.domains.get("image")
     assert adapter.can_open(good) and not adapter.can_open(garbage)
     assert not adapter.can_open(tmp_path / "missing.png")
+
+
+@pytest.mark.parametrize("ext", [".tif", ".tiff"])
+def test_load_opens_the_tiffs_image_save_writes(tmp_path, rng, ext):
+    # float64 and multi-band TIFFs (which Pillow cannot open) through ss.load, not only ss.image.load
+    bands = [400, 450, 500, 550, 600]
+    cube = ss.image.from_array(rng.random((8, 9, 5)), wavelengths=bands)
+    ss.image.save(cube, tmp_path / f"h{ext}")
+    gray = ss.image.from_array(img_as_float(ss.image.sample("camera").values[:32, :40, 0]))
+    ss.image.save(gray, tmp_path / f"b{ext}")
+    for path, signal in ((tmp_path / f"h{ext}", cube), (tmp_path / f"b{ext}", gray)):
+        assert ss.domains.get("image").can_open(path)
+        back = ss.load(path)
+        assert back.kind == "image"
+        np.testing.assert_array_equal(back.values, signal.values)
+        np.testing.assert_array_equal(back.values, np.atleast_3d(tifffile.imread(path)))
+    # a file with a TIFF name that tifffile cannot parse is not claimed, and ss.load says why
+    junk = tmp_path / f"junk{ext}"
+    junk.write_bytes(b"II*\x00" + rng.integers(0, 256, 200, dtype=np.uint8).tobytes())
+    assert not ss.domains.get("image").can_open(junk)
+    with pytest.raises(ss.FileFormatError, match=rf"^(cannot read )?image file .*junk\{ext}"):
+        ss.load(junk)

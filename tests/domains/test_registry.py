@@ -288,3 +288,47 @@ def test_conformance_passes_for_builtins_and_catches_a_bad_adapter(tmp_path):
 
     with pytest.raises(AdapterConformanceError, match="kind 'generic'"):
         check_adapter(WrongKind)
+
+
+def test_load_surfaces_the_error_of_the_adapter_that_claims_the_extension(tmp_path, rng):
+    junk = tmp_path / "junk.wav"
+    junk.write_bytes(b"RIFF0000WAVEjunk")
+    with pytest.raises(ss.FileFormatError) as direct:
+        ss.audio.load(junk)
+    assert "No 'data' chunk marker" in str(direct.value)  # libsndfile's own diagnosis
+    with pytest.raises(ss.FileFormatError) as dispatched:
+        ss.load(junk)
+    assert str(dispatched.value) == str(direct.value)
+    noise = tmp_path / "noise.flac"
+    noise.write_bytes(rng.integers(0, 256, 300, dtype=np.uint8).tobytes())
+    with pytest.raises(ss.FileFormatError, match=r"cannot read audio file .*noise\.flac"):
+        ss.load(noise)
+    picture = tmp_path / "picture.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(40))
+    with pytest.raises(ss.FileFormatError, match=r"cannot read image file .*picture\.png"):
+        ss.load(picture)
+    # keywords reach the claiming adapter too
+    with pytest.raises(ss.InvalidParameterError, match="dtype must be one of"):
+        ss.load(junk, dtype="uint8")
+
+
+def test_registered_adapter_that_claims_an_extension_explains_its_refusal(tmp_path):
+    path = tmp_path / "scan.sonar"
+    path.write_bytes(b"NOT A SONAR FILE")
+
+    class SonarFile(Sonar):
+        extensions = (".sonar",)
+
+        def can_open(self, p):
+            return Path(p).read_bytes().startswith(b"SONAR")
+
+        def load(self, p):
+            raise ss.FileFormatError(f"{p}: missing SONAR magic bytes")
+
+    ss.register_domain(SonarFile)
+    with pytest.raises(ss.FileFormatError, match="missing SONAR magic bytes"):
+        ss.load(path)
+    other = tmp_path / "scan.echo"  # nobody's extension: the generic message
+    other.write_bytes(b"NOT A SONAR FILE")
+    with pytest.raises(ss.FileFormatError, match=r"no domain adapter can open .*scan\.echo"):
+        ss.load(other)
