@@ -10,8 +10,11 @@ Subcommands
     all of them, each in its own Python process with ``MPLBACKEND=Agg`` and
     ``SIGNALSPACE_OUT=DIR``; the figures each example leaves open are also
     saved in ``DIR`` as ``<example>_figNN.png``.
-``signalspace notes FILE ...``
-    Added by :mod:`signalspace.analysis.cli_notes` when it is installed.
+``signalspace notes FILE [--csv OUT] [--plot OUT.png] [--chunks FRAMES] [--progress] [--scheduler ADDRESS]``
+    Added by :mod:`signalspace.analysis.cli_notes` when it is installed: the
+    notes of an audio file, per channel; ``--chunks`` reads long files lazily,
+    ``--progress`` draws a progress bar on stderr and ``--scheduler`` computes
+    on a ``dask.distributed`` cluster.
 
 A subcommand is an ``argparse`` sub-parser whose defaults hold ``func``: a
 callable taking the parsed arguments and returning the exit code (``None``

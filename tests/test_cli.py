@@ -169,3 +169,78 @@ def test_console_script(wav, examples, tmp_path):
     result = subprocess.run([*run, "info"], capture_output=True, text=True, env=env, check=False)
     assert result.returncode == 2 and "file" in result.stderr  # argparse: missing argument
     assert textwrap.dedent(result.stderr).startswith("usage: signalspace info")
+
+
+# ------------------------------------------------------------------- notes on long files: lazy, progress, cluster
+@pytest.fixture(scope="module")
+def melody_wav(tmp_path_factory):
+    """3.2 s of stereo piano notes (a different melody per channel) as a float WAV."""
+    from signalspace.analysis import synthesize
+
+    sr = 22050
+    left = synthesize(["C4", "E5", "A2", "G6"], durations=0.8, sr=sr).values[:, 0]
+    right = synthesize(["F3", "B4", "D6", "A3"], durations=0.8, sr=sr).values[:, 0]
+    path = tmp_path_factory.mktemp("notes") / "melody.wav"
+    soundfile.write(path, np.stack([left, right], axis=1), sr, subtype="FLOAT")
+    return path
+
+
+def _notes_output(argv, capsys):
+    code = cli.main(argv)
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    return captured.out, captured.err
+
+
+def test_notes_chunked_prints_what_the_whole_file_path_prints(melody_wav, tmp_path, capsys):
+    whole, _ = _notes_output(["notes", str(melody_wav), "--csv", str(tmp_path / "whole.csv")], capsys)
+    assert "8 notes" in whole and "C4" in whole and "D6" in whole
+    for chunks in ("5000", "30000"):
+        out, err = _notes_output(
+            ["notes", str(melody_wav), "--chunks", chunks, "--csv", str(tmp_path / "lazy.csv"),
+             "--plot", str(tmp_path / "roll.png")],
+            capsys,
+        )
+        assert out == whole and "Completed" not in err  # no progress bar unless asked
+        assert (tmp_path / "lazy.csv").read_text() == (tmp_path / "whole.csv").read_text()
+        assert (tmp_path / "roll.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_notes_progress_draws_a_bar_on_stderr_and_keeps_stdout_for_the_notes(melody_wav, capsys):
+    whole, _ = _notes_output(["notes", str(melody_wav)], capsys)
+    out, err = _notes_output(["notes", str(melody_wav), "--progress", "--chunks", "20000"], capsys)
+    assert out == whole
+    assert "100% Completed" in err
+    out, err = _notes_output(["notes", str(melody_wav), "--progress"], capsys)  # default chunk size
+    assert out == whole and "100% Completed" in err
+
+
+def test_notes_on_a_local_cluster_through_its_address(melody_wav, tmp_path, capsys):
+    distributed = pytest.importorskip("distributed")
+    whole, _ = _notes_output(["notes", str(melody_wav)], capsys)
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, protocol="tcp://", host="127.0.0.1", dashboard_address=None,
+        local_directory=str(tmp_path),
+    ) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        out, err = _notes_output(["notes", str(melody_wav), "--scheduler", cluster.scheduler_address,
+                                  "--chunks", "25000"], capsys)
+        assert out == whole
+        executed = sum(worker.state.executed_count for worker in cluster.workers.values())
+        assert executed > 0  # the chunks were read and rolled by the cluster's worker
+        out, err = _notes_output(["notes", str(melody_wav), "--scheduler", cluster.scheduler_address,
+                                  "--progress"], capsys)
+        assert out == whole and "100% Completed" in err
+        assert sum(worker.state.executed_count for worker in cluster.workers.values()) > executed
+    from signalspace.parallel import current_client
+
+    assert current_client() is None  # the CLI closed its client
+
+
+def test_notes_bad_chunks_or_scheduler_exit_2_naming_the_option(melody_wav, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["notes", str(melody_wav), "--chunks", "0"])
+    assert exc.value.code == 2 and "--chunks" in capsys.readouterr().err
+    assert cli.main(["notes", str(melody_wav), "--scheduler", "no-port-here"]) == 2
+    err = capsys.readouterr().err
+    assert "--scheduler" in err and "no-port-here" in err

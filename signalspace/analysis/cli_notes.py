@@ -1,13 +1,40 @@
-"""``signalspace notes FILE [--csv OUT] [--plot OUT.png]``: print the notes of an audio file, per channel."""
+"""``signalspace notes FILE [--csv OUT] [--plot OUT.png] [--chunks FRAMES] [--progress] [--scheduler ADDRESS]``.
+
+Prints the notes of an audio file, per channel.  With no option the file is
+read whole.  ``--chunks``, ``--progress`` or ``--scheduler`` read it lazily
+(:func:`signalspace.audio.load` with ``chunks``; :data:`DEFAULT_CHUNKS` frames
+per chunk unless ``--chunks`` says otherwise) and compute the piano roll chunk
+by chunk (:func:`signalspace.analysis.piano_roll`), so files longer than
+memory work; ``--progress`` draws a progress bar on standard error while it
+is computed (:func:`signalspace.parallel.progress`), and ``--scheduler
+tcp://host:port`` computes it on an existing ``dask.distributed`` cluster
+(the workers must see the file under the same path).
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import inspect
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_notes_parser", "notes_command"]
+__all__ = ["DEFAULT_CHUNKS", "add_notes_parser", "notes_command"]
+
+#: Frames per chunk when ``--progress`` or ``--scheduler`` is given without ``--chunks`` (about 48 s at 22.05 kHz).
+DEFAULT_CHUNKS = 2**20
+
+
+def _frames(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of frames (a positive integer), got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of frames (a positive integer), got {value}")
+    return value
 
 
 def add_notes_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -22,6 +49,9 @@ def add_notes_parser(subparsers: Any) -> argparse.ArgumentParser:
     >>> args = parser.parse_args(["notes", "song.wav", "--csv", "notes.csv"])
     >>> args.file, args.csv, args.plot, args.func.__name__
     ('song.wav', 'notes.csv', None, 'notes_command')
+    >>> args = parser.parse_args(["notes", "long.flac", "--chunks", "65536", "--progress"])
+    >>> args.chunks, args.progress, args.scheduler
+    (65536, True, None)
     """
     parser = subparsers.add_parser(
         "notes",
@@ -33,6 +63,21 @@ def add_notes_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--csv", metavar="OUT", default=None, help="also write the notes as CSV")
     parser.add_argument("--plot", metavar="OUT.png", default=None, help="also draw the piano roll with the notes")
     parser.add_argument("--threshold-db", type=float, default=-25.0, help="detection level below the loudest note")
+    parser.add_argument(
+        "--chunks", metavar="FRAMES", type=_frames, default=None,
+        help="read the file lazily in chunks of FRAMES frames and compute the piano roll chunk by chunk "
+        "(for files longer than memory)",
+    )
+    parser.add_argument(
+        "--progress", action="store_true",
+        help=f"show a progress bar on stderr while computing (reads lazily; {DEFAULT_CHUNKS} frames per chunk "
+        "unless --chunks)",
+    )
+    parser.add_argument(
+        "--scheduler", metavar="ADDRESS", default=None,
+        help="compute on the dask.distributed scheduler at ADDRESS (tcp://host:port); its workers must see FILE "
+        "at the same path",
+    )
     parser.set_defaults(func=notes_command)
     return parser
 
@@ -42,16 +87,53 @@ def notes_command(args: argparse.Namespace) -> int:
     from ..domains.audio import load
     from .notes import detect_notes, piano_roll
 
-    x = load(args.file, dtype="float64")
-    table = detect_notes(x, threshold_db=args.threshold_db)
+    chunks = getattr(args, "chunks", None)
+    progress = getattr(args, "progress", False)
+    scheduler = getattr(args, "scheduler", None)
+    if chunks is None and not progress and scheduler is None:  # the whole file in memory
+        x = load(args.file, dtype="float64")
+        table = detect_notes(x, threshold_db=args.threshold_db)
+        roll = None
+    else:
+        x = load(args.file, dtype="float64", chunks=DEFAULT_CHUNKS if chunks is None else chunks)
+        table, roll = _lazy_notes(x, args.threshold_db, progress, scheduler)
     print(f"{args.file}: {x.shape[0] / (1 / x.domain['time'].step):.2f} s, channels {list(x.channels.names)}, "
           f"{len(table)} notes")
     print(table)
     if args.csv:
         table.to_csv(args.csv)
     if args.plot:
-        _plot(piano_roll(x), table, args.plot)
+        _plot(piano_roll(x) if roll is None else roll, table, args.plot)
     return 0
+
+
+def _lazy_notes(x: Any, threshold_db: float, progress: bool, scheduler: str | None) -> tuple[Any, Any]:
+    """Notes and the computed piano roll of lazy audio, on ``scheduler`` if given, with a progress bar if asked."""
+    from .._errors import InvalidParameterError
+    from .._validation import finite_float
+    from ..parallel import progress as progress_bar
+    from .notes import _roll_notes, detect_notes, piano_roll
+
+    threshold_db = finite_float(threshold_db, "threshold_db")
+    roll = piano_roll(x)  # lazy: nothing is read yet
+    defaults = inspect.signature(detect_notes).parameters
+    options = {name: defaults[name].default for name in ("min_duration", "n_harmonics", "harmonic_margin")}
+    options["threshold_db"] = threshold_db
+    with contextlib.ExitStack() as stack:
+        if scheduler is not None:
+            from distributed import Client
+
+            try:
+                stack.enter_context(Client(scheduler, timeout="10s", set_as_default=True))
+            except (OSError, ValueError, TypeError) as exc:
+                raise InvalidParameterError(
+                    f"--scheduler {scheduler!r}: cannot connect to a dask.distributed scheduler there ({exc})"
+                ) from None
+        if progress:
+            # distributed draws its bar on stdout; keep stdout for the notes
+            stack.enter_context(contextlib.redirect_stdout(sys.stderr))
+            stack.enter_context(progress_bar(minimum=0.0))
+        return _roll_notes(roll, x.channels.names, x.domain["time"].origin, **options)
 
 
 def _plot(roll: Any, table: Any, path: str | os.PathLike) -> None:

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import InvalidParameterError, ShapeError
+from .._errors import InvalidParameterError, InvalidTypeError, ShapeError
 from .._validation import finite_float, positive_int
 from ..domain import Axis, Channels, Domain
 from ..signal import Signal
@@ -375,6 +375,151 @@ def _roll_mono(samples: np.ndarray, sr: float, hop_length: int, plan: tuple[_Lev
     return out
 
 
+# --------------------------------------------------------------------------- chunked (dask) piano roll
+@functools.lru_cache(maxsize=1)
+def _resample_reach() -> int:
+    """Input samples on each side that one 2:1 ``soxr_hq`` decimation reads, with a margin of 2.
+
+    Measured once from the resampler's impulse response (taps above 1e-7 of the
+    peak, about the precision of soxr's "HQ" arithmetic).
+    """
+    import librosa
+
+    n = 8192
+    impulse = np.zeros(n + 1)
+    impulse[n // 2] = 1.0
+    response = np.abs(librosa.resample(impulse, orig_sr=2, target_sr=1, res_type="soxr_hq"))
+    taps = np.flatnonzero(response > 1e-7 * response.max()) - n // 4
+    return 2 * 2 * int(np.abs(taps).max() + 1)
+
+
+def _roll_halo(plan: tuple[_Level, ...]) -> int:
+    """Samples of context each side of a run of frames so that chunked frames equal the in-memory ones.
+
+    A level decimated ``F`` times reads ``(L - 1) / 2 + 1`` decimated samples each
+    side of a frame (``F`` samples each), which are exact once the cascade of
+    2:1 resamplers before it saw ``reach * (F - 1)`` samples more.  Rounded up
+    to a multiple of the largest decimation factor, so chunk starts keep every
+    level's sample grid.
+    """
+    reach = _resample_reach()
+    top = max(level.factor for level in plan)
+    halo = max(level.factor * ((level.kernels.shape[0] - 1) // 2 + 2) + reach * (level.factor - 1) for level in plan)
+    return -(-halo // top) * top
+
+
+def _roll_block(
+    block: np.ndarray, hop_length: int, plan: tuple[_Level, ...], n_keys: int, f0: int, f1: int, s0: int, n: int
+) -> np.ndarray:
+    """Frames ``f0 .. f1`` of the piano roll of every channel, from samples ``s0 .. s0 + len(block)`` of ``n``.
+
+    ``block`` covers the frames plus :func:`_roll_halo` samples each side (less
+    at the ends of the signal) and ``s0`` is a multiple of every decimation
+    factor; the result equals rows ``f0 .. f1`` of :func:`_roll_mono` per channel.
+    """
+    import librosa
+
+    from ..ops.conv import Conv
+
+    block = np.asarray(block, dtype=np.float64)
+    out = np.zeros((f1 - f0, block.shape[1] * n_keys))
+    for c in range(block.shape[1]):
+        signal = block[:, c]
+        factor = 1
+        for level in plan:
+            while factor < level.factor:
+                signal = librosa.resample(signal, orig_sr=2, target_sr=1, res_type="soxr_hq")
+                factor *= 2
+            stride = hop_length // factor
+            length = level.kernels.shape[0]
+            centre = (length - 1) // 2
+            total = -(-n // factor)  # samples of the whole signal at this level (each 2:1 step rounds up)
+            first = s0 // factor  # global index of signal[0]
+            g0 = f0 * stride - centre
+            g1 = (f1 - 1) * stride - centre + length
+            segment = np.zeros(g1 - g0)  # the zero padding of a "same" correlation outside the signal
+            lo, hi = max(g0, 0, first), min(g1, total, first + signal.shape[0])
+            if hi > lo:
+                segment[lo - g0 : hi - g0] = signal[lo - first : hi - first]
+            y = Conv(level.kernels[:, np.newaxis, :], stride=stride, padding="valid")(segment[:, np.newaxis])
+            out[:, c * n_keys + level.keys] = np.hypot(y[:, 0::2], y[:, 1::2])
+    return out
+
+
+def _roll_dask(values: Any, hop_length: int, plan: tuple[_Level, ...], n_keys: int) -> Any:
+    """The piano roll of dask audio ``(n, c)``: runs of frames computed from their samples plus a halo.
+
+    Frame runs follow the input's chunks (cut at the first frame of each
+    chunk), merged so that each spans at least the halo; each run is one task
+    that reads its samples and ``halo`` more each side.
+    """
+    import dask.array as da
+
+    n, c = int(values.shape[0]), int(values.shape[1])
+    frames = -(-n // hop_length)
+    halo = _roll_halo(plan)
+    bounds = np.cumsum(values.chunks[0])[:-1]
+    cuts = sorted({0, frames} | {int(-(-b // hop_length)) for b in bounds if 0 < -(-b // hop_length) < frames})
+    runs = []
+    start = 0
+    for cut in cuts[1:]:
+        if (cut - start) * hop_length >= halo or cut == frames:
+            runs.append((start, cut))
+            start = cut
+    if len(runs) > 1 and (runs[-1][1] - runs[-1][0]) * hop_length < halo:  # a short last run joins the previous
+        runs[-2:] = [(runs[-2][0], runs[-1][1])]
+    if len(values.chunks[1]) > 1:
+        values = values.rechunk({1: -1})
+    pieces = []
+    for f0, f1 in runs:
+        s0 = max(0, f0 * hop_length - halo)
+        s1 = min(n, f1 * hop_length + halo)
+        piece = values[s0:s1].rechunk({0: -1})
+        func = functools.partial(_roll_block, hop_length=hop_length, plan=plan, n_keys=n_keys, f0=f0, f1=f1, s0=s0, n=n)
+        pieces.append(
+            piece.map_blocks(func, chunks=((f1 - f0,), (c * n_keys,)), dtype=np.float64, meta=np.empty((0, 0)))
+        )
+    return pieces[0] if len(pieces) == 1 else da.concatenate(pieces, axis=0)
+
+
+def _lazy_audio(x: Any, sr: float | None) -> tuple[Any, float, Channels, float] | None:
+    """Like :func:`~signalspace.analysis.spectral.audio_samples` for dask audio, without computing; None otherwise.
+
+    Returns the dask values ``(n, c)``, the sample rate, the channels and the
+    start time of a dask-backed audio Signal (or of a dask array given with ``sr``).
+    """
+    from ..signal import is_lazy
+
+    if isinstance(x, Signal):
+        if not x.is_lazy:
+            return None
+        if x.ndim != 1:
+            raise ShapeError(f"x must be a signal on one (time) axis, got a signal on {x.ndim} axes {x.domain!r}")
+        axis = x.domain.axes[0]
+        rate = 1.0 / axis.step
+        if rate <= 0:
+            raise InvalidParameterError(f"x has a time axis with negative step {axis.step}; a sample rate must be > 0")
+        if sr is not None and not np.isclose(finite_float(sr, "sr", positive=True), rate, rtol=1e-9):
+            raise InvalidParameterError(
+                f"sr={sr} disagrees with the sample rate of x ({rate} Hz, from its time step {axis.step} s); "
+                "leave sr out for a Signal"
+            )
+        values, channels, origin = x.values, x.channels, axis.origin
+    elif is_lazy(x) and hasattr(x, "chunks"):
+        if sr is None:
+            raise InvalidParameterError("sr (the sample rate in Hz) is required when x is an array, got None")
+        rate = finite_float(sr, "sr", positive=True)
+        values = x[:, np.newaxis] if x.ndim == 1 else x
+        if values.ndim != 2 or values.shape[1] == 0:
+            raise ShapeError(f"x must have shape (n,) or (n, channels), got shape {tuple(x.shape)}")
+        channels, origin = Channels.generic(values.shape[1]), 0.0
+    else:
+        return None
+    if values.dtype.kind not in "biuf":
+        raise InvalidTypeError(f"x must be real audio samples, got a dask array of {values.dtype}")
+    return values, rate, channels, origin
+
+
 def piano_roll(
     x: Signal | np.ndarray,
     *,
@@ -390,6 +535,8 @@ def piano_roll(
     ----------
     x : Signal or array_like
         Audio (Signal on a time axis, or ``(n,)``/``(n, c)`` samples with ``sr``).
+        Dask-backed audio (``ss.audio.load(path, chunks=...)``, or a dask
+        array) gives a lazy roll, computed chunk by chunk: see Notes.
     sr : float, optional
         Sample rate for arrays.
     hop_length : int, default 512
@@ -411,7 +558,23 @@ def piano_roll(
         names are the key names (``"A0"`` ... ``"C8"``), prefixed by the audio
         channel's name and ``":"`` for multichannel audio (``"L:A4"``).  The
         channels carry ``midi`` and ``hz`` coordinates.  A unit-amplitude sinusoid
-        at a key's pitch has envelope 1 in that key.
+        at a key's pitch has envelope 1 in that key.  For dask-backed audio the
+        values are a dask array (nothing is read or computed until they are).
+
+    Notes
+    -----
+    Long audio never has to fit in memory: for dask-backed input every run of
+    frames is one task that reads its samples plus a halo each side (the
+    longest kernel's half-length at its decimated rate, plus what the cascade
+    of 2:1 resamplers before it reads), decimates and correlates that block
+    alone, and keeps its own frames.  Runs start on frame boundaries (multiples
+    of ``hop_length``, hence of every level's decimation factor), so every
+    level's samples and frames line up with the in-memory computation's; runs
+    follow the input's chunks, merged up to at least a halo (about 2.75 s at
+    22.05 kHz for the 88 keys) so that small chunks do not multiply the reads.
+    The result equals the in-memory roll to about 1e-7 of the audio's peak
+    amplitude (envelopes are in amplitude units; soxr's "HQ" resampler rounds
+    like float32 arithmetic, differently for different block starts).
 
     Examples
     --------
@@ -423,8 +586,19 @@ def piano_roll(
     (88, 'A4')
     >>> [roll.channels.names[k] for k in roll.values[[10, 30]].argmax(axis=1)]
     ['A4', 'E5']
+
+    Dask-backed audio gives a lazy roll with the same values:
+
+    >>> import dask.array as da
+    >>> lazy = ss.analysis.piano_roll(x.replace(values=da.from_array(x.values, chunks=(4096, 1))))
+    >>> lazy.is_lazy, bool(np.allclose(lazy.values.compute(), roll.values, atol=1e-6))
+    (True, True)
     """
-    samples, sr, channels, origin = audio_samples(x, sr)
+    lazy = _lazy_audio(x, sr)
+    if lazy is None:
+        samples, sr, channels, origin = audio_samples(x, sr)
+    else:
+        samples, sr, channels, origin = lazy
     hop_length = positive_int(hop_length, "hop_length")
     n_keys = positive_int(n_keys, "n_keys")
     resolution = finite_float(resolution, "resolution", positive=True)
@@ -438,8 +612,11 @@ def piano_roll(
             f"{sr / 2} Hz of sr={sr}; use fewer keys or a higher sample rate"
         )
     plan = _plan(float(sr), hop_length, int(midi[0]), n_keys, float(resolution))
-    rolls = [_roll_mono(samples[:, c], sr, hop_length, plan, n_keys) for c in range(samples.shape[1])]
-    values = np.concatenate(rolls, axis=1)
+    if lazy is None:
+        rolls = [_roll_mono(samples[:, c], sr, hop_length, plan, n_keys) for c in range(samples.shape[1])]
+        values = np.concatenate(rolls, axis=1)
+    else:
+        values = _roll_dask(samples, hop_length, plan, n_keys)
     if samples.shape[1] == 1:
         names = _key_channels(midi, hz)
     else:
@@ -671,7 +848,9 @@ def _detect_mono(
         bound[k] = 0.0
         for j in np.flatnonzero(bound > p):
             reach = max(1, round(0.5 * lengths_s[j] / dt))
-            a, b = max(0, tp - reach), min(frames, tp + reach + 1)
+            # only from the candidate's own onset on: a harmonic starts with its fundamental, while the
+            # decaying tail of an earlier note on key j says nothing about a new note on key k
+            a, b = max(0, tp - reach, int(onset_frame)), min(frames, tp + reach + 1)
             window = env[a:b, j]
             tj = int(window.argmax())
             pj = float(window[tj])
@@ -720,7 +899,11 @@ def detect_notes(
     Parameters
     ----------
     x : Signal or array_like
-        Audio; multichannel audio is analysed channel by channel.
+        Audio; multichannel audio is analysed channel by channel.  For dask-backed
+        audio the piano roll is computed chunk by chunk (:func:`piano_roll`;
+        inside :func:`signalspace.parallel.progress` it shows a progress bar, on
+        a ``dask.distributed`` client it runs on the cluster), then the detection
+        runs in memory on the roll, ``hop_length`` times smaller than the audio.
     sr, hop_length, fmin, n_keys, resolution
         As in :func:`piano_roll`.
     threshold_db : float, default -25
@@ -745,7 +928,8 @@ def detect_notes(
     >>> [(e.note, round(e.onset, 1)) for e in ss.analysis.detect_notes(x)]
     [('C4', 0.0), ('E4', 0.3), ('G4', 0.6), ('C5', 0.9)]
     """
-    samples, rate, channels, origin = audio_samples(x, sr)
+    lazy = _lazy_audio(x, sr)
+    samples, rate, channels, origin = audio_samples(x, sr) if lazy is None else lazy
     if samples.shape[0] == 0:
         return NoteTable()
     threshold_db = finite_float(threshold_db, "threshold_db")
@@ -753,6 +937,34 @@ def detect_notes(
     harmonic_margin = finite_float(harmonic_margin, "harmonic_margin", positive=True)
     n_harmonics = positive_int(n_harmonics, "n_harmonics")
     roll = piano_roll(samples, sr=rate, hop_length=hop_length, fmin=fmin, n_keys=n_keys, resolution=resolution)
+    table, _ = _roll_notes(
+        roll, channels.names, origin, threshold_db=threshold_db, min_duration=min_duration,
+        n_harmonics=n_harmonics, harmonic_margin=harmonic_margin,
+    )
+    return table
+
+
+def _roll_notes(
+    roll: Signal,
+    channel_names: Sequence[str],
+    origin: float,
+    *,
+    threshold_db: float,
+    min_duration: float,
+    n_harmonics: int,
+    harmonic_margin: float,
+) -> tuple[NoteTable, Signal]:
+    """The notes in a piano roll of :func:`piano_roll` (computed first when lazy), and the in-memory roll.
+
+    ``channel_names`` and ``origin`` are the audio's channel names and start
+    time; the options are validated by the caller.
+    """
+    if roll.is_lazy:
+        from ..parallel import compute
+
+        (values,) = compute(roll.values)
+        roll = roll.replace(values=np.asarray(values))
+    rate, hop_length, resolution = roll.attrs["sr"], roll.attrs["hop_length"], roll.attrs["resolution"]
     n_keys = roll.attrs["n_keys"]
     first = roll.attrs["fmin_midi"]
     midi = np.arange(first, first + n_keys)
@@ -766,9 +978,9 @@ def detect_notes(
 
     table = NoteTable()
     values = np.asarray(roll)
-    for c, name in enumerate(channels.names):
+    for c, name in enumerate(channel_names):
         env = values[:, c * n_keys : (c + 1) * n_keys]
         table.extend(
             _detect_mono(env, dt, origin, hz, midi, leak, lengths_s, name, threshold_db, min_duration, harmonic_margin)
         )
-    return table
+    return table, roll

@@ -4,7 +4,7 @@ import librosa
 import numpy as np
 import pytest
 import scipy.signal
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import signalspace as ss
@@ -13,7 +13,7 @@ from signalspace.analysis import NoteEvent, NoteTable, detect_notes, piano_bank,
 SR = 22050
 
 
-@settings(max_examples=25)
+@settings(max_examples=200)
 @given(
     midi=st.integers(21, 108),
     sr=st.sampled_from([16000, 22050, 44100]),
@@ -24,6 +24,8 @@ SR = 22050
 def test_kernel_peaks_at_the_note(midi, sr, duration, window, harmonics):
     name = librosa.midi_to_note(midi, unicode=False)
     hz = librosa.note_to_hz(name)
+    # a windowed kernel of fewer than ~3 periods has no sharp peak: its pitch is not resolved
+    assume(duration * hz >= 3)
     k = pitch_kernel(name, sr=sr, duration=duration, window=window, harmonics=harmonics)
     assert k.shape == (round(duration * sr), 1)
     assert np.isclose(np.linalg.norm(k.values), 1.0)
