@@ -42,12 +42,13 @@ def test_local_cluster_processes_equals_default_scheduler(tmp_path):
         distributed.Client(cluster) as client,
     ):
         assert parallel.current_client() is client
+        client.wait_for_workers(2, timeout=60)
         assert len(client.scheduler_info()["workers"]) == 2
         with parallel.progress():
             y_cluster, back_cluster = _pipeline(x, h)
-        # the tasks ran on the workers (each worker process ran some)
-        processing = client.run(lambda dask_worker: len(dask_worker.data) + dask_worker.state.executed_count)
-        assert all(count > 0 for count in processing.values())
+        # the tasks ran in the worker processes (the scheduler may give them all to one worker)
+        processing = client.run(lambda dask_worker: dask_worker.state.executed_count)
+        assert sum(processing.values()) > 0
     assert parallel.current_client() is None
     np.testing.assert_allclose(y_cluster, y_default, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(back_cluster, back_default, rtol=1e-12, atol=1e-12)
