@@ -45,7 +45,23 @@ def cases(quick: bool = False) -> list[Case]:
         if k > 3000:
             peers.pop("np.convolve")
         out.append(Case(f"1d n=70641 k={k} full", lambda x=x1, h=h: (x, h),
-                        lambda x, h: ss.convolve(x, h), peers, 1.1))
+                        lambda x, h: ss.convolve(x, h), peers, 1.1, repeat=40 if k < 100 else 20))
+        # adjoint of the same convolution (Conv, "full" padding, true convolution) vs its forward, and PyLops
+        conv1 = ss.Conv(h, padding="full", flip=True)
+        out += _adjoint_case(f"1d n=70641 k={k} full", conv1, x1)
+        try:
+            import pylops
+
+            # the full convolution as PyLops writes it: a same-size operator on the zero-padded signal
+            op1 = pylops.signalprocessing.Convolve1D(n + k - 1, h=h, offset=0,
+                                                     method="fft" if k > 64 else "direct")
+            y1 = conv1(x1)
+            out.append(Case(f"1d n=70641 k={k} adjoint vs pylops Convolve1D.H", lambda y=y1: (y,),
+                            lambda y, conv1=conv1: conv1.adjoint(y),
+                            {"pylops Convolve1D.H": lambda y, op1=op1: op1.H @ y},
+                            1.0, repeat=10))
+        except ImportError:  # pragma: no cover
+            pass
     # 1-D long
     x6 = RNG.standard_normal(1_000_000)
     for k in (128, 1024):
@@ -113,6 +129,10 @@ def cases(quick: bool = False) -> list[Case]:
             out.append(Case(f"2d 512^2 {kk.shape[0]}x{kk.shape[0]} adjoint vs pylops", lambda yy=yy: (yy,),
                             lambda y, conv=conv: conv.adjoint(y), {"pylops rmatvec": lambda y, op=op: op.rmatvec(
                                 y.ravel())}, 1.0))
+            out.append(Case(f"2d 512^2 {kk.shape[0]}x{kk.shape[0]} forward vs pylops", lambda: (img,),
+                            lambda x, conv=conv: conv(x), {"pylops matvec": lambda x, op=op: op.matvec(
+                                x.ravel())}, 1.0))
+        # 3 -> 16 channels: not applicable (ConvolveND filters each channel separately, no channel mixing)
     except ImportError:  # pragma: no cover
         pass
     return out

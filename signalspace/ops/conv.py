@@ -32,6 +32,7 @@ and the matrix are those of the linear part ``A`` (``cval = 0``).
 
 from __future__ import annotations
 
+import cmath
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -49,6 +50,7 @@ from .geometry import BOUNDARIES, ConvGeometry
 __all__ = ["Conv", "ConvOperator", "convolve", "correlate"]
 
 _CACHE_SIZE = 8
+_MODES = ("full", "same", "valid")
 
 
 def _is_xarray(value: Any) -> bool:
@@ -629,6 +631,19 @@ def _signal_inputs(x: Any, h: Any, mode: str) -> tuple[np.ndarray, np.ndarray]:
     return x.astype(dtype, copy=False), h.astype(dtype, copy=False)
 
 
+def _convolve1d(x: np.ndarray, h: np.ndarray, mode: str) -> np.ndarray | None:
+    """Fast path of :func:`convolve` for two 1-D arrays of one float dtype (None: take the general path)."""
+    dtype = x.dtype
+    if h.dtype is not dtype or dtype.char not in "fdFD" or mode not in _MODES or not (x.shape[0] and h.shape[0]):
+        return None
+    k = h.shape[0]
+    if not (all(map(cmath.isfinite, h.tolist())) if k <= 64 else np.isfinite(h).all()):
+        raise InvalidParameterError("kernel must be finite, but it contains NaN or infinity")
+    if k <= 8 and (mode != "same" or x.shape[0] >= 8):
+        return np.convolve(x, h, mode)  # what engines.plan1d picks for any n at k <= 8, minus its lookup
+    return engines.convolve1d(x, h, mode)
+
+
 def convolve(x: Any, h: Any, mode: str = "full", method: str = "auto") -> np.ndarray:
     """N-D convolution with :func:`scipy.signal.convolve`'s semantics (modes full/same/valid).
 
@@ -644,6 +659,10 @@ def convolve(x: Any, h: Any, mode: str = "full", method: str = "auto") -> np.nda
     >>> ss.convolve([1.0, 2.0, 3.0], [0.0, 1.0, 0.5], mode="same")
     array([1. , 2.5, 4. ])
     """
+    if type(x) is np.ndarray and type(h) is np.ndarray and x.ndim == 1 == h.ndim and method == "auto":
+        y = _convolve1d(x, h, mode)
+        if y is not None:
+            return y
     x, h = _signal_inputs(x, h, mode)
     if mode == "valid":
         if all(a >= b for a, b in zip(h.shape, x.shape, strict=True)) and h.shape != x.shape:

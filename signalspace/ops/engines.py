@@ -23,8 +23,9 @@ Engines
     every axis) or on the padded input; stride 1, dilation 1, depthwise.
 ``im2col``
     patches of the padded input (strided, dilated windows; built in chunks of
-    at most ~32 MiB) times the kernel matrix: one BLAS GEMM per chunk.
-    Multi-channel small kernels.  Its adjoint is the ``direct`` adjoint.
+    at most 256 KiB) times the kernel matrix: one BLAS GEMM per chunk.
+    Multi-channel small kernels.  Its adjoint (unit steps, zero boundary) is
+    an im2col correlation of y; otherwise the ``direct`` adjoint.
 ``fft``
     :func:`scipy.fft.rfftn` (``fftn`` for complex) with fast lengths and
     ``workers``; each input channel is transformed once, channels are mixed in
@@ -33,7 +34,8 @@ Engines
     first`` per axis).  The kernel spectrum is cached on the plan.
 ``oa``
     overlap-add for long 1-D signals: blocks transformed in one batched
-    real FFT call, overlap added by reshapes.
+    real FFT call, overlap added by reshapes.  Strided FFT and overlap-add
+    compute every output and then subsample (no cheaper exact path for them).
 ``separable``
     for a kernel that is exactly rank-1 (outer product of 1-D taps, times a
     channel matrix): one 1-D pass per axis (:func:`scipy.ndimage.correlate1d`
@@ -48,10 +50,12 @@ model below and takes the cheapest.  The constants (seconds per unit of work)
 were fitted on the development machine (2 shared cores, x86-64, OpenBLAS) by
 timing each engine on a few sizes; only their ratios matter::
 
-    direct      T = taps * n_out * (1e-10 * c_mix + 4e-10 * c_out) + 6e-6 * taps
+    direct      T = taps * n_out * (0.05e-9 * c_mix + 0.3e-9 * c_out) + 6e-6 * taps
+                  (one channel or depthwise: 1.8e-9 * taps * n_out * c: a temporary per tap)
     numpy1d     T = 0.2e-9 * taps * n_out
     ndimage     T = 0.7e-9 * taps * n_out * c          (+ a pad copy if needed)
     im2col      T = 0.6e-9 * taps * n_out * c_in + 0.025e-9 * taps * n_out * c_in * c_out
+                  (one channel or depthwise: 2e-9 * taps * n_out * c: never picked over ndimage)
     fft         T = 0.2e-9 * L log2 L * (nb*c_in + nb*c_out + kernel spectra if not cached)
                   + 0.3e-9 * L * nb * c_in * c_out
     oa          like fft on blocks of the best length for the kernel
@@ -61,6 +65,19 @@ Measured points (best of 3, forward, warm caches): 1-D n=70641 k=64: numpy1d 0.8
 oa 0.60 ms, fft 0.82 ms, direct 2.35 ms; 2-D 512² 31×31: fft 1.85 ms, ndimage 207 ms;
 3→16 channels 512² float32 k=3: im2col 8.0 ms, direct 12.9 ms, fft 26 ms; k=7: fft 18 ms,
 im2col 41 ms.  The choice is cached on the plan (one per input layout).
+
+One 1-D row of one channel with a zero boundary (and :func:`signalspace.convolve` on two 1-D
+arrays) goes through :func:`convolve1d`, whose :func:`plan1d` compares np.convolve
+(``0.18e-9 * n * k``), one whole-signal FFT (``0.35e-9 * 3 L log2 L``) and overlap-add on blocks
+of every fast length from ``2k`` up (``0.35e-9 * (2 * blocks + 1) * L log2 L`` plus the block
+copies), cached per ``(n, k, dtype)``.  Measured on the lecture's clip (n = 70 641, best of 20, in
+the runner): k = 3 np.convolve; k = 64 overlap-add, L = 720 (0.8 ms vs np.convolve 0.8 ms);
+k = 2205 overlap-add, L = 12 800 (1.1 ms vs oaconvolve 1.5 ms); k = 22 050 one FFT of 93 312 with
+the kernel transformed on a second thread (1.9 ms vs fftconvolve 1.9 ms).
+
+im2col builds its patches in chunks of 256 KiB (in cache: 8 ms vs 15 ms with 32 MiB chunks on
+3 -> 16 channels, 512², k = 3); with unit steps and a zero boundary its adjoint is itself an im2col
+correlation (flipped, conjugated, channel-transposed kernel) instead of the per-tap ``direct`` adjoint.
 
 where ``c_mix`` is ``c_in * c_out`` (or ``c`` depthwise), ``L`` the product
 of the transform lengths.
@@ -78,11 +95,11 @@ import numpy as np
 from .._errors import InvalidParameterError, UnknownNameError
 from .geometry import ConvGeometry, boundary_index
 
-__all__ = ["ENGINES", "Plan", "adjoint", "applicable", "choose", "estimate", "forward"]
+__all__ = ["ENGINES", "Plan", "adjoint", "applicable", "choose", "convolve1d", "estimate", "forward", "plan1d"]
 
 _NP_PAD = {"constant": "constant", "reflect": "symmetric", "mirror": "reflect", "nearest": "edge", "wrap": "wrap"}
 _WORKERS = max(1, os.cpu_count() or 1)
-_CHUNK_BYTES = 32 * 2**20
+_CHUNK_BYTES = 2**18  # patches of a chunk stay in L2: measured 8.0 ms vs 15 ms at 32 MiB (3->16, 512^2)
 
 
 @dataclass
@@ -268,23 +285,181 @@ def _dilated(a: np.ndarray, dilation: tuple[int, ...], ndim: int) -> np.ndarray:
     return out
 
 
-def _numpy1d_forward(x: np.ndarray, plan: Plan) -> np.ndarray:
+# One 1-D row, one channel: the plain linear convolution, by the cheapest of np.convolve, one FFT and
+# overlap-add.  This is also the fast path of ss.convolve for 1-D arrays (a few microseconds of overhead:
+# the choice is cached per (n, k, dtype)).
+_PLANS_1D: dict[tuple, tuple[str, int]] = {}
+_FFT_UNIT = 0.35e-9  # seconds per L*log2(L) of one real transform (complex: about twice)
+_NP_UNIT = 0.18e-9  # seconds per multiply-add of np.convolve
+
+
+def _fft_cost(length: int, count: float, complex_: bool) -> float:
+    return _FFT_UNIT * (2 if complex_ else 1) * count * length * math.log2(max(length, 2))
+
+
+def plan1d(n: int, k: int, complex_: bool, allow_np: bool = True) -> tuple[str, int, float]:
+    """``(method, transform length, estimated seconds)`` of the full 1-D convolution of lengths ``n`` and ``k``.
+
+    ``method`` is ``"np"`` (:func:`numpy.convolve`), ``"fft"`` (one transform of the whole signal, as
+    :func:`scipy.signal.fftconvolve`) or ``"oa"`` (overlap-add on blocks, one batched transform).
+    """
+    from scipy import fft as sfft
+
+    if n < k:
+        n, k = k, n
+    best = ("np", 0, _NP_UNIT * n * k + 2e-6) if allow_np else ("np", 0, math.inf)
+    full = sfft.next_fast_len(n + k - 1, real=not complex_)
+    cost = _fft_cost(full, 3, complex_) + 1.2e-9 * full + 1e-5
+    if cost < best[2]:
+        best = ("fft", full, cost)
+    length = 2 * k if k > 16 else 64
+    while length < full:
+        length = sfft.next_fast_len(length, real=not complex_)
+        block = length - k + 1
+        blocks = -(-n // block)
+        cost = _fft_cost(length, 2 * blocks + 1, complex_) + 2.5e-9 * blocks * length + 2e-5
+        if cost < best[2]:
+            best = ("oa", length, cost)
+        length = int(length * 1.4) + 1
+    return best
+
+
+def _full1d_fft(x: np.ndarray, h: np.ndarray, length: int) -> np.ndarray:
+    from scipy import fft as sfft
+
+    n, k = x.shape[0], h.shape[0]
+    if x.dtype.kind == "c" or h.dtype.kind == "c":
+        spec = sfft.fft(x, length)
+        spec *= sfft.fft(h, length)
+        return sfft.ifft(spec, length, overwrite_x=True)[: n + k - 1]
+    if length >= 16384 and _WORKERS > 1:  # transform the kernel on a second core meanwhile
+        other = _pool().submit(sfft.rfft, h, length)
+        spec = sfft.rfft(x, length)
+        spec *= other.result()
+    else:
+        spec = sfft.rfft(x, length)
+        spec *= sfft.rfft(h, length)
+    return sfft.irfft(spec, length, overwrite_x=True)[: n + k - 1]
+
+
+_POOL: list = []
+
+
+def _pool() -> Any:
+    """One helper thread (created on first use) for transforms that run beside the caller's."""
+    if not _POOL:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL.append(ThreadPoolExecutor(1, thread_name_prefix="signalspace-fft"))
+    return _POOL[0]
+
+
+def _full1d_oa(x: np.ndarray, h: np.ndarray, length: int) -> np.ndarray:
+    from scipy import fft as sfft
+
+    if x.shape[0] < h.shape[0]:
+        x, h = h, x
+    n, k = x.shape[0], h.shape[0]
+    block = length - k + 1
+    nblocks = -(-n // block)
+    dtype = np.result_type(x, h)
+    blocks = np.zeros((nblocks, block), dtype=dtype)
+    blocks.reshape(-1)[:n] = x
+    complex_ = dtype.kind == "c"
+    fwd, inv = (sfft.fft, sfft.ifft) if complex_ else (sfft.rfft, sfft.irfft)
+    workers = 1  # measured: blocks of one short transform gain nothing from threads here
+    spec = fwd(blocks, n=length, axis=-1, workers=workers)
+    spec *= fwd(h, length)
+    z = inv(spec, n=length, axis=-1, workers=workers, overwrite_x=True)
+    out = np.empty((nblocks + 1) * block, dtype=z.dtype)
+    out[: nblocks * block].reshape(nblocks, block)[...] = z[:, :block]
+    out[nblocks * block :] = 0
+    out[block : (nblocks + 1) * block].reshape(nblocks, block)[:, : k - 1] += z[:, block:]
+    return out[: n + k - 1]
+
+
+def convolve1d(x: np.ndarray, h: np.ndarray, mode: str = "full", method: str | None = None) -> np.ndarray:
+    """:func:`scipy.signal.convolve` of two 1-D arrays of one float/complex dtype (``mode`` full/same/valid).
+
+    ``method`` ("np", "fft" or "oa") forces the algorithm; by default the cheapest by :func:`plan1d`.
+    """
+    n, k = x.shape[0], h.shape[0]
+    key = (n, k, x.dtype.char, method)
+    choice = _PLANS_1D.get(key)
+    if choice is None:
+        complex_ = x.dtype.kind == "c"
+        if method is None:
+            choice = plan1d(n, k, complex_)[:2]
+        elif method == "np":
+            choice = ("np", 0)
+        else:
+            from scipy import fft as sfft
+
+            best = plan1d(n, k, complex_, allow_np=False)
+            whole = ("fft", sfft.next_fast_len(n + k - 1, real=not complex_))
+            # overlap-add forced on a signal too short for blocks: one block, i.e. one transform
+            choice = whole if method == "fft" or best[0] != "oa" else best[:2]
+        if len(_PLANS_1D) > 256:
+            _PLANS_1D.clear()
+        _PLANS_1D[key] = choice
+    kind, length = choice
+    if kind == "np":
+        if mode != "same" or n >= k:
+            return np.convolve(x, h, mode)
+        z = np.convolve(x, h)
+    elif kind == "fft":
+        z = _full1d_fft(x, h, length)
+    elif 2 * min(n, k) <= length + 1:
+        z = _full1d_oa(x, h, length)
+    else:
+        z = _full1d_fft(x, h, length)
+    if mode == "full":
+        return z
+    if mode == "same":
+        start = (k - 1) // 2
+        return z[start : start + n]
+    start = min(n, k) - 1
+    return z[start : start + abs(n - k) + 1]
+
+
+def _simple1d(plan: Plan) -> bool:
+    """One 1-D row of one channel with a zero boundary: engines reduce to one plain 1-D convolution."""
+    return plan.ndim == 1 and plan.batch == 1 and plan.c_in == 1 and plan.c_out == 1 and plan.zero_boundary
+
+
+def _kernel1d(plan: Plan) -> np.ndarray:
     h = _dilated(plan.kernel, plan.geometry.dilation, 1)
-    h = h if plan.depthwise else h[:, 0, 0]
-    z = np.convolve(x.reshape(-1), h[::-1], mode="full")
-    return z[_full_indices(plan)[0]].reshape(1, -1, 1)
+    return h if plan.depthwise else h[:, 0, 0]
+
+
+def _forward1d(x: np.ndarray, plan: Plan, method: str) -> np.ndarray:
+    h = _kernel1d(plan)
+    z = convolve1d(x.reshape(-1), h[::-1], "full", method)
+    return np.ascontiguousarray(z[_full_indices(plan)[0]]).reshape(1, -1, 1)
+
+
+def _adjoint1d(y: np.ndarray, plan: Plan, method: str) -> np.ndarray:
+    g = plan.geometry
+    h = _kernel1d(plan)
+    n, r = g.input_shape[0], g.reach[0]
+    sl = _full_indices(plan)[0]
+    y1 = y.reshape(-1)
+    if sl.start == 0 and sl.step == 1 and sl.stop == n + r:
+        zg = y1
+    else:
+        zg = np.zeros(n + r, dtype=plan.dtype)
+        zg[sl] = y1
+    # x_grad[m] = sum_t conj(h[t]) zg[m + t]: the valid convolution of zg with conj(h)
+    xg = convolve1d(zg, h.conj() if h.dtype.kind == "c" else h, "valid", method)
+    return xg.reshape(1, n, 1)
+
+
+def _numpy1d_forward(x: np.ndarray, plan: Plan) -> np.ndarray:
+    return _forward1d(x, plan, "np")
 
 
 def _numpy1d_adjoint(y: np.ndarray, plan: Plan) -> np.ndarray:
-    g = plan.geometry
-    h = _dilated(plan.kernel, g.dilation, 1)
-    h = h if plan.depthwise else h[:, 0, 0]
-    n, r = g.input_shape[0], g.reach[0]
-    zg = np.zeros(n + r, dtype=plan.dtype)
-    zg[_full_indices(plan)[0]] = y.reshape(-1)
-    # x_grad[m] = sum_t conj(h)[r - t] zg[m + t]  (correlation with the reversed kernel)
-    xg = np.correlate(zg, h[::-1], mode="valid")  # np.correlate conjugates its second argument
-    return xg.reshape(1, n, 1)
+    return _adjoint1d(y, plan, "np")
 
 
 # ---------------------------------------------------------------- ndimage
@@ -370,6 +545,22 @@ def _im2col_forward(x: np.ndarray, plan: Plan) -> np.ndarray:
     return y
 
 
+def _im2col_adjoint(y: np.ndarray, plan: Plan) -> np.ndarray:
+    """Unit stride, zero boundary: the adjoint is itself a correlation (of y with the flipped, conjugated,
+    channel-transposed kernel, padded by ``reach - pad_before``), run by the im2col forward; else ``direct``."""
+    if not (plan.unit_steps and plan.zero_boundary):
+        return _direct_adjoint(y, plan)
+    if "im2col-adjoint" not in plan.cache:
+        g = plan.geometry
+        nd = g.ndim
+        a = plan.kernel_matrix()[tuple(slice(None, None, -1) for _ in range(nd))].conj().swapaxes(-1, -2)
+        padding = [(r - pb, n - o + pb) for r, (pb, _), n, o in zip(g.reach, g.pad, g.input_shape, g.output_shape,
+                                                                      strict=True)]
+        ag = ConvGeometry.create(g.output_shape, g.kernel_shape, dilation=g.dilation, padding=padding)
+        plan.cache["im2col-adjoint"] = Plan(ag, np.ascontiguousarray(a), False, plan.c_out, plan.c_in, plan.batch)
+    return _im2col_forward(y, plan.cache["im2col-adjoint"])
+
+
 # ---------------------------------------------------------------- fft
 def _fft_lengths(plan: Plan, implicit: bool) -> tuple[tuple[int, ...], list[slice]]:
     from scipy import fft as sfft
@@ -405,28 +596,35 @@ def _kernel_spectrum(plan: Plan, lengths: tuple[int, ...], adjoint: bool) -> np.
         else:
             spec = sfft.rfftn(h, s=lengths, axes=axes, workers=_WORKERS)
         plan.cache[key] = np.ascontiguousarray(spec)
-    spec = plan.cache[key]
-    return spec.conj() if adjoint else spec
+    if not adjoint:
+        return plan.cache[key]
+    key_h = ("fft-adjoint", lengths)
+    if key_h not in plan.cache:  # the conjugate spectrum, channels swapped, cached like the forward one
+        plan.cache[key_h] = np.ascontiguousarray(plan.cache[key].conj().swapaxes(0, 1))
+    return plan.cache[key_h]
 
 
 def _mix(spectra: np.ndarray, kernel: np.ndarray, depthwise: bool, adjoint: bool) -> np.ndarray:
     """spectra (nb, c, F...) times kernel (c_in, c_out, F...) summed over the input channel."""
     if depthwise:
         return spectra * kernel[0, 0]
-    if adjoint:
-        kernel = kernel.swapaxes(0, 1)
     c_in, c_out = kernel.shape[:2]
     out = np.empty((spectra.shape[0], c_out, *spectra.shape[2:]), dtype=np.result_type(spectra, kernel))
+    tmp = np.empty_like(out[:, 0])
     for o in range(c_out):
-        acc = spectra[:, 0] * kernel[0, o]
+        acc = out[:, o]
+        np.multiply(spectra[:, 0], kernel[0, o], out=acc)
         for c in range(1, c_in):
-            acc += spectra[:, c] * kernel[c, o]
-        out[:, o] = acc
+            np.multiply(spectra[:, c], kernel[c, o], out=tmp)
+            acc += tmp
     return out
 
 
 def _fft_forward(x: np.ndarray, plan: Plan) -> np.ndarray:
     from scipy import fft as sfft
+
+    if _simple1d(plan):
+        return _forward1d(x, plan, "fft")
 
     g = plan.geometry
     implicit = plan.zero_boundary
@@ -451,6 +649,9 @@ def _fft_forward(x: np.ndarray, plan: Plan) -> np.ndarray:
 
 def _fft_adjoint(y: np.ndarray, plan: Plan) -> np.ndarray:
     from scipy import fft as sfft
+
+    if _simple1d(plan):
+        return _adjoint1d(y, plan, "fft")
 
     g = plan.geometry
     implicit = plan.zero_boundary
@@ -523,6 +724,8 @@ def _oa_kernel(plan: Plan) -> np.ndarray:
 
 
 def _oa_forward(x: np.ndarray, plan: Plan) -> np.ndarray:
+    if _simple1d(plan):
+        return _forward1d(x, plan, "oa")
     g = plan.geometry
     implicit = plan.zero_boundary
     src = x if implicit else pad(x, g)
@@ -536,6 +739,8 @@ def _oa_forward(x: np.ndarray, plan: Plan) -> np.ndarray:
 
 
 def _oa_adjoint(y: np.ndarray, plan: Plan) -> np.ndarray:
+    if _simple1d(plan):
+        return _adjoint1d(y, plan, "oa")
     g = plan.geometry
     implicit = plan.zero_boundary
     n = g.input_shape[0] if implicit else g.padded_shape[0]
@@ -649,7 +854,7 @@ ENGINES: dict[str, tuple[Any, Any]] = {
     "direct": (_direct_forward, _direct_adjoint),
     "numpy1d": (_numpy1d_forward, _numpy1d_adjoint),
     "ndimage": (_ndimage_forward, _ndimage_adjoint),
-    "im2col": (_im2col_forward, _direct_adjoint),
+    "im2col": (_im2col_forward, _im2col_adjoint),
     "fft": (_fft_forward, _fft_adjoint),
     "oa": (_oa_forward, _oa_adjoint),
     "separable": (_separable_forward, _separable_adjoint),
@@ -684,14 +889,28 @@ def estimate(plan: Plan, name: str) -> float:
     c = plan.c_in
     c_mix = c if plan.depthwise else plan.c_in * plan.c_out
     c_out = c if plan.depthwise else plan.c_out
+    if _simple1d(plan) and name in ("numpy1d", "fft", "oa"):
+        from scipy import fft as sfft
+
+        n, k, complex_ = g.input_shape[0], g.reach[0] + 1, plan.dtype.kind == "c"
+        if name == "numpy1d":
+            return _NP_UNIT * n * k + 4e-6
+        if name == "fft":
+            return _fft_cost(sfft.next_fast_len(n + k - 1, real=not complex_), 3, complex_) + 2e-5
+        best = plan1d(n, k, complex_, allow_np=False)
+        return best[2] if best[0] == "oa" else best[2] * 1.01
     if name == "direct":
-        return taps * n_out * (1e-10 * c_mix + 4e-10 * c_out) + 6e-6 * taps
+        if plan.depthwise or c_mix == 1:
+            return 1.8e-9 * taps * n_out * c + 6e-6 * taps
+        return taps * n_out * (0.05e-9 * c_mix + 0.3e-9 * c_out) + 6e-6 * taps
     if name == "numpy1d":
         return 0.2e-9 * taps * n_out + 2e-6
     if name == "ndimage":
         extra = 0.0 if len(set(g.boundary)) == 1 else 2e-9 * n_in * c
         return 0.7e-9 * taps * n_out * c + extra + 5e-6
     if name == "im2col":
+        if plan.depthwise or c_mix == 1:  # a patch copy per output for one multiply-add: never cheap
+            return 2e-9 * taps * n_out * c + 2e-5
         return 0.6e-9 * taps * n_out * c + 0.025e-9 * taps * n_out * c * c_out + 2e-5
     if name == "fft":
         lengths, _ = _fft_lengths(plan, plan.zero_boundary)

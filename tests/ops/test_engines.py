@@ -168,3 +168,70 @@ def test_inapplicable_engine_is_refused():
     conv = ss.Conv(np.ones((3, 3)), stride=2, method="ndimage")
     with pytest.raises(ss.InvalidParameterError, match="ndimage"):
         conv(np.ones((8, 8)))
+
+
+@given(st.integers(1, 300), st.integers(1, 300), st.sampled_from(["full", "same", "valid"]),
+       st.sampled_from([np.float64, np.float32, np.complex128]), st.sampled_from([None, "np", "fft", "oa"]),
+       st.integers(0, 2**31))
+@settings(max_examples=80)
+def test_convolve1d_every_method_equals_numpy_and_scipy(n, k, mode, dtype, method, seed):
+    """The 1-D fast path (np.convolve / one FFT / overlap-add) equals scipy.signal.convolve, every mode."""
+    import scipy.signal
+
+    rng = np.random.default_rng(seed)
+    x, h = rng.standard_normal(n), rng.standard_normal(k)
+    if np.dtype(dtype).kind == "c":
+        x, h = x + 1j * rng.standard_normal(n), h + 1j * rng.standard_normal(k)
+    x, h = x.astype(dtype), h.astype(dtype)
+    expected = scipy.signal.convolve(x.astype(np.complex128), h.astype(np.complex128), mode=mode, method="direct")
+    got = engines.convolve1d(x, h, mode, method)
+    assert got.shape == expected.shape
+    assert got.dtype == dtype
+    tol = 1e-4 if dtype == np.float32 else 1e-9
+    np.testing.assert_allclose(got, expected, rtol=tol, atol=tol * (1 + np.abs(expected).max()))
+
+
+@pytest.mark.parametrize("length", [64, 96, 300])
+def test_overlap_add_blocks_equal_numpy(length):
+    rng = np.random.default_rng(length)
+    x, h = rng.standard_normal(1000), rng.standard_normal(31)
+    np.testing.assert_allclose(engines._full1d_oa(x, h, length), np.convolve(x, h), atol=1e-9)
+    np.testing.assert_allclose(engines._full1d_fft(x, h, 2**15), np.convolve(x, h), atol=1e-9)
+
+
+def test_convolve_1d_fast_path_matches_scipy_and_checks_kernel():
+    import scipy.signal
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(5000)
+    for k in (3, 64, 700):
+        h = rng.standard_normal(k)
+        for mode in ("full", "same", "valid"):
+            np.testing.assert_allclose(ss.convolve(x, h, mode), scipy.signal.convolve(x, h, mode), atol=1e-9)
+            np.testing.assert_allclose(ss.correlate(x, h, mode), scipy.signal.correlate(x, h, mode), atol=1e-9)
+    with pytest.raises(ss.InvalidParameterError, match="kernel"):
+        ss.convolve(x, np.array([1.0, np.nan]))
+
+
+@pytest.mark.parametrize("method", ["numpy1d", "fft", "oa"])
+@pytest.mark.parametrize("padding", ["full", "same", "valid", [(1, 4)]])
+def test_1d_conv_engines_dot_test(method, padding):
+    """1-D single-channel plans run through convolve1d: forward equals numpy, adjoint passes the dot test."""
+    rng = np.random.default_rng(7)
+    h = rng.standard_normal(9)
+    conv = ss.Conv(h, padding=padding, flip=True, method=method)
+    x = rng.standard_normal(200)
+    full = np.convolve(x, h)
+    g = conv.geometry((200,))
+    start = g.reach[0] - g.pad[0][0]
+    np.testing.assert_allclose(conv(x), full[start : start + g.output_shape[0]], atol=1e-10)
+    dottest(conv, (200,), rng=1)
+
+
+def test_im2col_adjoint_equals_direct_adjoint():
+    rng = np.random.default_rng(8)
+    a = rng.standard_normal((3, 3, 3, 5)).astype(np.float32)
+    conv = ss.Conv(a, padding="same", dilation=(1, 2))
+    plan = conv.plan((20, 17), 3, 2, np.float32)
+    y = rng.standard_normal((2, *plan.geometry.output_shape, 5)).astype(np.float32)
+    np.testing.assert_allclose(engines.adjoint(y, plan, "im2col"), engines.adjoint(y, plan, "direct"), atol=1e-4)
