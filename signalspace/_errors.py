@@ -8,8 +8,10 @@ already catches ``ValueError`` or ``TypeError`` keeps working.
 from __future__ import annotations
 
 __all__ = [
+    "AdapterNotSupportedError",
     "DomainMismatchError",
     "FileFormatError",
+    "IndexOutOfRangeError",
     "InvalidParameterError",
     "InvalidTypeError",
     "MemoryBudgetError",
@@ -40,6 +42,10 @@ class InvalidTypeError(SignalspaceError, TypeError):
 
 class ShapeError(InvalidParameterError):
     """An array's shape does not match what the domain or operator expects."""
+
+
+class IndexOutOfRangeError(InvalidParameterError, IndexError):
+    """An integer index lies outside an axis (also an ``IndexError``, so iteration stops cleanly)."""
 
 
 class DomainMismatchError(InvalidParameterError):

@@ -10,6 +10,7 @@ file is removed and the destination is left as it was.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import tempfile
 from collections.abc import Iterator
@@ -52,8 +53,10 @@ def existing_file(path: Any, name: str = "path") -> Path:
     return p
 
 
+@functools.cache
 def _default_mode() -> int:
-    # the permissions open() would give a new file under the current umask
+    # the permissions open() would give a new file under the current umask; reading the umask means
+    # setting it, so do it once (not from every saving thread)
     mask = os.umask(0o022)
     os.umask(mask)
     return 0o666 & ~mask

@@ -88,7 +88,8 @@ class Axis:
         Raises :class:`~signalspace.InvalidParameterError` when ``coord`` lies
         farther than ``tolerance`` (default: half a step) from every sample.
         """
-        position = (float(coord) - self.origin) / self.step
+        coord = finite_float(coord, f"coordinate on axis {self.name!r}")
+        position = (coord - self.origin) / self.step
         nearest = round(position)
         tol = 0.5 if tolerance is None else abs(tolerance / self.step)
         if not (0 <= nearest < self.size) or abs(position - nearest) > tol + 1e-9:
@@ -257,7 +258,12 @@ def _freeze_coords(coords: Mapping[str, Sequence[Any]] | None, n: int) -> Mappin
     for key, values in (coords or {}).items():
         if not isinstance(key, str):
             raise InvalidTypeError(f"Channels coords keys must be strings, got {describe(key)}")
-        values = tuple(np.asarray(values).tolist())
+        array = np.asarray(values)
+        if array.ndim != 1:
+            raise InvalidTypeError(
+                f"Channels coords[{key!r}] must be a sequence of one value per channel ({n}), got {describe(values)}"
+            )
+        values = tuple(array.tolist())
         if len(values) != n:
             raise InvalidParameterError(
                 f"Channels coords[{key!r}] must have one value per channel ({n}), got {len(values)}"

@@ -9,6 +9,7 @@ until asked for.
 
 from __future__ import annotations
 
+import ast
 import numbers
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
-from ._errors import DomainMismatchError, InvalidParameterError, InvalidTypeError, ShapeError
+from ._errors import DomainMismatchError, IndexOutOfRangeError, InvalidParameterError, InvalidTypeError, ShapeError
 from ._validation import describe
 from .domain import CHANNEL_DIM, Axis, Channels, Domain
 
@@ -28,6 +29,77 @@ __all__ = ["Signal", "is_lazy"]
 
 _KIND_ATTR = "signalspace_kind"
 _LAYOUT_ATTR = "signalspace_channel_layout"
+_LITERAL_ATTR = "signalspace_literal_attrs"
+
+
+def _netcdf_safe(value: Any) -> bool:
+    """True for attribute values netCDF stores and gives back unchanged: str, int, float, 1-D numeric arrays."""
+    if isinstance(value, (str, np.str_)):
+        return True
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return True
+    return isinstance(value, np.ndarray) and value.ndim == 1 and value.size > 1 and value.dtype.kind in "iuf"
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and arrays inside containers as Python objects, so repr/literal_eval round-trips them."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def _encode_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """attrs whose non-netCDF values (bool, None, tuples, dicts, complex...) are written as Python literals."""
+    out: dict[str, Any] = {}
+    literal: list[str] = []
+    for key, value in attrs.items():
+        if _netcdf_safe(value):
+            out[key] = value
+            continue
+        text = repr(_plain(value))
+        try:
+            ok = ast.literal_eval(text) == _plain(value)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            ok = False
+        if not ok:
+            raise InvalidTypeError(
+                f"attrs[{key!r}] cannot be stored in a labelled array: {describe(value)}; use numbers, strings, "
+                "1-D numeric arrays, or containers of them"
+            )
+        out[key] = text
+        literal.append(key)
+    if literal:
+        out[_LITERAL_ATTR] = repr(literal)
+    return out
+
+
+def _decode_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
+    literal = ast.literal_eval(attrs.pop(_LITERAL_ATTR, "[]"))
+    for key in literal:
+        if key in attrs:
+            attrs[key] = ast.literal_eval(attrs[key])
+    return attrs
+
+
+def _same_attrs(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    if a.keys() != b.keys():
+        return False
+    for key in a:
+        x, y = a[key], b[key]
+        if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+            if not np.array_equal(np.asarray(x), np.asarray(y)):
+                return False
+        elif _plain(x) != _plain(y):
+            return False
+    return True
 
 
 def is_lazy(array: Any) -> bool:
@@ -194,6 +266,10 @@ class Signal(NDArrayOperatorsMixin):
 
     def astype(self, dtype: Any) -> Signal:
         """The same signal with values cast to ``dtype``."""
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise InvalidTypeError(f"dtype must be a numpy dtype, got {describe(dtype)}") from None
         return self.replace(values=self._values.astype(dtype))
 
     def copy(self) -> Signal:
@@ -223,7 +299,7 @@ class Signal(NDArrayOperatorsMixin):
             isinstance(other, Signal)
             and self._domain == other._domain
             and self._channels == other._channels
-            and dict(self._attrs) == dict(other._attrs)
+            and _same_attrs(self._attrs, other._attrs)
             and self.dtype == other.dtype
             and bool(np.array_equal(np.asarray(self), np.asarray(other)))
         )
@@ -266,7 +342,7 @@ class Signal(NDArrayOperatorsMixin):
         for axis, k in zip(self._domain.axes, key[:-1], strict=True):
             if isinstance(k, numbers.Integral) and not isinstance(k, bool):
                 if not -axis.size <= k < axis.size:
-                    raise InvalidParameterError(
+                    raise IndexOutOfRangeError(
                         f"index {k} is out of range for axis {axis.name!r} of size {axis.size}"
                     )
                 array_key.append(int(k))
@@ -292,7 +368,7 @@ class Signal(NDArrayOperatorsMixin):
             return [self._channels.index(key)]
         if isinstance(key, numbers.Integral) and not isinstance(key, bool):
             if not -self.nchannels <= key < self.nchannels:
-                raise InvalidParameterError(
+                raise IndexOutOfRangeError(
                     f"channel index {key} is out of range for {self.nchannels} channels"
                 )
             return [int(key) % self.nchannels]
@@ -349,8 +425,15 @@ class Signal(NDArrayOperatorsMixin):
 
     # -------------------------------------------------------------- arithmetic
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        if method != "__call__" or "out" in kwargs:
-            return NotImplemented
+        if "out" in kwargs:
+            raise InvalidParameterError(
+                f"{ufunc.__name__}: out= is not supported; a Signal is never modified in place, use the result"
+            )
+        if method != "__call__":
+            raise InvalidTypeError(
+                f"{ufunc.__name__}.{method} of a Signal is not defined (it would drop axes of the domain); "
+                "apply it to signal.values (or np.asarray(signal)) instead"
+            )
         reference: Signal | None = None
         arrays = []
         for operand in inputs:
@@ -408,7 +491,7 @@ class Signal(NDArrayOperatorsMixin):
                 )
             unit = self._channels.units.get(key)
             coords[key] = (CHANNEL_DIM, list(values), {"units": unit} if unit else {})
-        attrs = dict(self._attrs)
+        attrs = _encode_attrs(self._attrs)
         attrs[_KIND_ATTR] = self._domain.kind
         if self._channels.layout is not None:
             attrs[_LAYOUT_ATTR] = self._channels.layout
@@ -436,7 +519,7 @@ class Signal(NDArrayOperatorsMixin):
 
         if not isinstance(da, xr.DataArray):
             raise InvalidTypeError(f"da must be an xarray.DataArray, got {describe(da)}")
-        attrs = dict(da.attrs)
+        attrs = _decode_attrs(dict(da.attrs))
         kind = kind or attrs.pop(_KIND_ATTR, "generic")
         attrs.pop(_KIND_ATTR, None)
         layout = attrs.pop(_LAYOUT_ATTR, None)

@@ -132,3 +132,37 @@ def test_dask_values_stay_lazy():
         assert y.is_lazy
     np.testing.assert_array_equal(np.asarray(x[1:4] * 2), np.arange(24.0).reshape(6, 4)[1:4, :, None] * 2)
     assert not x.compute().is_lazy
+
+
+def test_iteration_walks_the_first_axis_and_stops():
+    x = make_signal((3, 2), c=2)
+    parts = list(x)
+    assert len(parts) == 3
+    for i, part in enumerate(parts):
+        np.testing.assert_array_equal(part.values, x.values[i])
+    with pytest.raises(IndexError):
+        x[3]
+    with pytest.raises(ss.IndexOutOfRangeError, match="out of range for axis 'a0'"):
+        x[-4]
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "fragment"),
+    [
+        (lambda x: x.sel(a0="a"), ss.InvalidTypeError, "coordinate on axis 'a0' must be a real number"),
+        (lambda x: x.astype("no-such-dtype"), ss.InvalidTypeError, "dtype must be a numpy dtype"),
+        (lambda x: np.sum(x), ss.InvalidTypeError, r"add\.reduce of a Signal"),
+        (lambda x: np.add(x, 1, out=np.zeros(x.shape)), ss.InvalidParameterError, "out= is not supported"),
+        (lambda x: ss.Channels(("a", "b"), coords={"wl": 5}), ss.InvalidTypeError, r"coords\['wl'\]"),
+    ],
+)
+def test_misuse_gets_a_clear_error(call, error, fragment):
+    x = make_signal((4, 3))
+    with pytest.raises(error, match=fragment):
+        call(x)
+
+
+def test_numpy_reductions_work_on_the_values():
+    x = make_signal((4, 3))
+    assert np.mean(x) == pytest.approx(x.values.mean())
+    assert np.asarray(x).sum() == x.values.sum()

@@ -67,3 +67,30 @@ def test_dask_backed_round_trip_stays_lazy():
     da = x.to_xarray()
     assert da.chunks is not None
     assert ss.Signal.from_xarray(da).is_lazy
+
+
+def test_metadata_netcdf_cannot_hold_natively_round_trips(tmp_path):
+    attrs = {"flag": True, "nothing": None, "pair": (1, "a"), "nested": ((0.5, "C4"), (1.0, "E4")),
+             "table": {"k": [1, 2]}, "z": 1 + 2j, "n": np.int64(3), "band": np.array([1.0, 2.5, 4.0])}
+    x = ss.Signal(np.ones((4, 2)), ss.Domain.from_shape((4,)), attrs=attrs)
+    path = tmp_path / "attrs.nc"
+    x.to_xarray().to_netcdf(path)
+    y = ss.Signal.from_xarray(xr.load_dataarray(path))
+    assert y.identical(x)
+    assert y.attrs["pair"] == (1, "a") and y.attrs["flag"] is True and y.attrs["nothing"] is None
+
+
+def test_unstorable_metadata_is_refused_by_name():
+    x = ss.Signal(np.ones(3), ss.Domain.from_shape((3,)), attrs={"f": object()})
+    with pytest.raises(ss.InvalidTypeError, match=r"attrs\['f'\] cannot be stored"):
+        x.to_xarray()
+
+
+@pytest.mark.parametrize("make", ["synthesize", "spectrogram", "piano_roll"])
+def test_signals_signalspace_produces_survive_netcdf(tmp_path, make):
+    melody = ss.analysis.synthesize(["C4", "E4"], 0.25, sr=22050)
+    signal = {"synthesize": lambda: melody, "spectrogram": lambda: ss.analysis.spectrogram(melody, n_fft=256),
+              "piano_roll": lambda: ss.analysis.piano_roll(melody)}[make]()
+    path = tmp_path / f"{make}.nc"
+    signal.to_xarray().to_netcdf(path)
+    assert ss.Signal.from_xarray(xr.load_dataarray(path)).identical(signal)
