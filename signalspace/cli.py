@@ -117,6 +117,16 @@ def run_example(path: str | os.PathLike[str], out: str | os.PathLike[str], *, ti
     The process runs in ``out`` with ``MPLBACKEND=Agg`` and
     ``SIGNALSPACE_OUT=out``; figures left open are saved there as
     ``<stem>_figNN.png``.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from signalspace.cli import run_example
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> script = folder / "plot_hello.py"
+    >>> _ = script.write_text("print('hello from an example')")
+    >>> run_example(script, folder / "out").stdout.strip()
+    'hello from an example'
     """
     path = Path(path).resolve()
     out = Path(out).resolve()

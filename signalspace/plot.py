@@ -182,6 +182,16 @@ def matrix(T: Any, ax: Axes | None = None, structure: Any = None, **kw: Any) -> 
     Returns
     -------
     matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import signalspace as ss
+    >>> ax = ss.plot.matrix(ss.toeplitz([1.0, 2.0, 3.0], n=6))
+    >>> ax.get_title() != ""
+    True
+    >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     try:
         from .ops._matrix_plot import draw_matrix
@@ -345,6 +355,17 @@ def waveform(
     Returns
     -------
     matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np, signalspace as ss
+    >>> x = ss.audio.from_array(np.random.default_rng(0).standard_normal((2, 800)), sr=8000, layout="stereo")
+    >>> ax = ss.plot.waveform(x)
+    >>> len(ax.lines), ax.get_xlabel()
+    (2, 'time (s)')
+    >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     if signal.ndim != 1:
         raise InvalidParameterError(f"waveform needs a signal on a 1-D domain, got {signal.ndim} axes")
@@ -454,6 +475,16 @@ def image(
     Returns
     -------
     matplotlib Axes, or ndarray of Axes for ``"bands"``
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import signalspace as ss
+    >>> ax = ss.plot.image(ss.image.sample("astronaut"))
+    >>> ax.images[0].get_array().shape
+    (512, 512, 3)
+    >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     if signal.ndim != 2:
         raise InvalidParameterError(f"image needs a signal on a 2-D domain, got {signal.ndim} axes")
@@ -579,6 +610,17 @@ def spectrogram(
     Returns
     -------
     matplotlib Axes, or ndarray of Axes (one per channel)
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import signalspace as ss
+    >>> S = ss.analysis.spectrogram(ss.analysis.synthesize(["A4"], 0.5, sr=8000), n_fft=256)
+    >>> ax = ss.plot.spectrogram(S)
+    >>> ax.get_ylabel()
+    'frequency (Hz)'
+    >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     if signal.ndim != 2:
         raise InvalidParameterError(f"spectrogram needs a signal on a 2-D domain, got {signal.ndim} axes")

@@ -383,7 +383,15 @@ class Signal(NDArrayOperatorsMixin):
         return self[..., name]
 
     def isel(self, **indices: int | slice) -> Signal:
-        """Index axes by name: ``x.isel(time=slice(0, 100))``."""
+        """Index axes by name: ``x.isel(time=slice(0, 100))``.
+
+        Examples
+        --------
+        >>> import numpy as np, signalspace as ss
+        >>> x = ss.Signal(np.zeros((4, 6)), ss.Domain.from_shape((4, 6), names=("row", "col")))
+        >>> x.isel(col=slice(0, 6, 2)).domain
+        Domain(generic: row=4, col=3@2)
+        """
         key: list[Any] = [slice(None)] * self.ndim
         for name, k in indices.items():
             key[self._domain.axis_index(name)] = k

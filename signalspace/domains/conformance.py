@@ -90,6 +90,14 @@ def check_adapter(
     -------
     dict
         Check name -> ``"passed"`` or ``"skipped (reason)"``.
+
+    Examples
+    --------
+    >>> import signalspace as ss
+    >>> from signalspace.domains.conformance import check_adapter
+    >>> results = check_adapter(ss.domains.get("audio"))
+    >>> sorted(set(results.values())) == ["passed"] or results
+    True
     """
     if isinstance(adapter, type) and issubclass(adapter, DomainAdapter):
         adapter = adapter()

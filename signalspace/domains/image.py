@@ -282,6 +282,15 @@ def save(signal: Signal, path: str | os.PathLike[str]) -> None:
         Float values outside [0, 1], or a channel count the format cannot store.
     FileFormatError
         Unknown extension or a write error (no file is left behind).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import signalspace as ss
+    >>> path = os.path.join(tempfile.mkdtemp(), "coins.png")
+    >>> ss.image.save(ss.image.sample("coins"), path)
+    >>> ss.image.load(path).shape
+    (303, 384, 1)
     """
     if not isinstance(signal, Signal):
         raise InvalidTypeError(f"signal must be a signalspace.Signal, got {describe(signal)}")

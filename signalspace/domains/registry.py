@@ -132,7 +132,14 @@ def refresh() -> None:
 
 
 def adapters() -> dict[str, DomainAdapter]:
-    """All adapters by kind: registered ones first, then built-ins, then plug-ins."""
+    """All adapters by kind: registered ones first, then built-ins, then plug-ins.
+
+    Examples
+    --------
+    >>> from signalspace.domains import adapters
+    >>> adapters()["audio"].axis_names
+    ('time',)
+    """
     merged = dict(_registered)
     for kind, adapter in _discovered().items():
         merged.setdefault(kind, adapter)
@@ -219,7 +226,21 @@ def register_domain(adapter: DomainAdapter | type[DomainAdapter], *, replace: bo
 
 
 def unregister_domain(kind: str) -> None:
-    """Remove an adapter added with :func:`register_domain` (built-ins and plug-ins come back)."""
+    """Remove an adapter added with :func:`register_domain` (built-ins and plug-ins come back).
+
+    Examples
+    --------
+    >>> import signalspace as ss
+    >>> class Seismic(ss.domains.DomainAdapter):
+    ...     kind = "seismic"
+    ...     axis_names = ("time", "station")
+    >>> _ = ss.register_domain(Seismic)
+    >>> "seismic" in ss.domains.available()
+    True
+    >>> ss.domains.unregister_domain("seismic")
+    >>> "seismic" in ss.domains.available()
+    False
+    """
     if kind not in _registered:
         raise UnknownNameError(
             f"no adapter of kind {kind!r} was registered with register_domain; "
