@@ -244,3 +244,50 @@ def test_notes_bad_chunks_or_scheduler_exit_2_naming_the_option(melody_wav, caps
     assert cli.main(["notes", str(melody_wav), "--scheduler", "no-port-here"]) == 2
     err = capsys.readouterr().err
     assert "--scheduler" in err and "no-port-here" in err
+
+
+@pytest.mark.parametrize(
+    ("option", "name", "message"),
+    [
+        ("--plot", "missing/p.png", "directory"),
+        ("--csv", "missing/n.csv", "directory"),
+        ("--plot", "p.xyz", "matplotlib cannot write .xyz"),
+        ("--plot", ".", "is a directory"),
+    ],
+)
+def test_notes_unwritable_output_exits_2_with_one_line_naming_the_option(melody_wav, tmp_path, capsys, option, name,
+                                                                          message):
+    path = tmp_path / name
+    assert cli.main(["notes", str(melody_wav), option, str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # checked before the notes are computed
+    err = captured.err.strip()
+    assert "\n" not in err and "Traceback" not in err
+    assert option in err and message in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_notes_failure_leaves_no_output_or_temporary_file(tmp_path, capsys):
+    junk = tmp_path / "junk.wav"
+    junk.write_bytes(b"not a wav file")
+    out = tmp_path / "out"
+    out.mkdir()
+    assert cli.main(["notes", str(junk), "--csv", str(out / "n.csv"), "--plot", str(out / "n.png")]) == 2
+    assert "junk.wav" in capsys.readouterr().err
+    assert list(out.iterdir()) == []
+
+
+def test_notes_plot_is_8_inches_wide_and_outputs_replace_atomically(melody_wav, tmp_path, capsys):
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    (tmp_path / "n.csv").write_text("old")
+    out, _ = _notes_output(["notes", str(melody_wav), "--plot", str(tmp_path / "n.png"), "--csv",
+                            str(tmp_path / "n.csv")], capsys)
+    assert "8 notes" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["n.csv", "n.png"]
+    assert (tmp_path / "n.csv").read_text().startswith("onset,offset,note")
+    height, width = plt.imread(tmp_path / "n.png").shape[:2]
+    dpi = matplotlib.rcParams["savefig.dpi"]
+    dpi = matplotlib.rcParams["figure.dpi"] if dpi == "figure" else dpi
+    assert width <= 8 * dpi and height > 0

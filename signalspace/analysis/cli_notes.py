@@ -83,39 +83,97 @@ def add_notes_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def notes_command(args: argparse.Namespace) -> int:
-    """Run ``signalspace notes``: load, detect, print (and write CSV / a plot). Returns the exit code."""
+    """Run ``signalspace notes``: load, detect, print (and write CSV / a plot). Returns the exit code.
+
+    The ``--csv`` and ``--plot`` destinations are claimed first (through
+    :func:`signalspace._io.atomic_path`), so that a path that cannot be written
+    fails before the computation, and a failure leaves no partial file.
+    """
+    from .._errors import FileFormatError, InvalidParameterError
     from ..domains.audio import load
-    from .notes import detect_notes, piano_roll
+    from .notes import NoteTable
 
     chunks = getattr(args, "chunks", None)
     progress = getattr(args, "progress", False)
     scheduler = getattr(args, "scheduler", None)
-    if chunks is None and not progress and scheduler is None:  # the whole file in memory
-        x = load(args.file, dtype="float64")
-        table = detect_notes(x, threshold_db=args.threshold_db)
-        roll = None
-    else:
-        x = load(args.file, dtype="float64", chunks=DEFAULT_CHUNKS if chunks is None else chunks)
-        table, roll = _lazy_notes(x, args.threshold_db, progress, scheduler)
-    print(f"{args.file}: {x.shape[0] / (1 / x.domain['time'].step):.2f} s, channels {list(x.channels.names)}, "
-          f"{len(table)} notes")
-    print(table)
-    if args.csv:
-        table.to_csv(args.csv)
-    if args.plot:
-        _plot(piano_roll(x) if roll is None else roll, table, args.plot)
+    try:
+        with contextlib.ExitStack() as outputs:
+            csv_tmp = _claim(outputs, args.csv, "--csv")
+            plot_tmp = _claim(outputs, args.plot, "--plot")
+            if chunks is None and not progress and scheduler is None:  # the whole file in memory
+                x = load(args.file, dtype="float64")
+            else:
+                x = load(args.file, dtype="float64", chunks=DEFAULT_CHUNKS if chunks is None else chunks)
+            if x.shape[0] == 0:
+                if plot_tmp is not None:
+                    raise InvalidParameterError(f"--plot: {args.file!r} has no samples, there is no piano roll to draw")
+                table, roll = NoteTable(), None
+            else:
+                table, roll = _notes_and_roll(x, args.threshold_db, progress, scheduler)
+            print(f"{args.file}: {x.shape[0] * x.domain['time'].step:.2f} s, channels {list(x.channels.names)}, "
+                  f"{len(table)} notes")
+            print(table)
+            if csv_tmp is not None:
+                with _labelled(args.csv, "--csv"):
+                    csv_tmp.write_text(table.to_csv(), encoding="utf-8", newline="")
+            if plot_tmp is not None:
+                with _labelled(args.plot, "--plot"):
+                    _plot(roll, table, plot_tmp)
+    except FileFormatError:
+        raise
+    except OSError as exc:  # moving a finished temporary file into place failed
+        raise FileFormatError(f"cannot write the output files: {exc.strerror or exc}") from None
     return 0
 
 
-def _lazy_notes(x: Any, threshold_db: float, progress: bool, scheduler: str | None) -> tuple[Any, Any]:
-    """Notes and the computed piano roll of lazy audio, on ``scheduler`` if given, with a progress bar if asked."""
+@contextlib.contextmanager
+def _labelled(path: str, option: str) -> Any:
+    """Turn an OSError (other than a FileFormatError) in the block into a FileFormatError naming ``option``."""
+    from .._errors import FileFormatError
+
+    try:
+        yield
+    except FileFormatError:
+        raise
+    except OSError as exc:
+        raise FileFormatError(f"cannot write {option} {path!r}: {exc.strerror or exc}") from None
+
+
+def _claim(stack: contextlib.ExitStack, path: str | None, option: str) -> Path | None:
+    """The temporary file that becomes ``path`` when ``stack`` closes without error (None without ``path``)."""
+    if path is None:
+        return None
+    from .._errors import InvalidParameterError
+    from .._io import atomic_path
+
+    if option == "--plot":
+        from matplotlib.backend_bases import FigureCanvasBase
+
+        formats = FigureCanvasBase.get_supported_filetypes()
+        suffix = Path(path).suffix.lower().lstrip(".")
+        if suffix and suffix not in formats:
+            raise InvalidParameterError(
+                f"--plot {path!r}: matplotlib cannot write .{suffix} files; use one of "
+                f"{', '.join('.' + f for f in sorted(formats))}"
+            )
+    with _labelled(path, option):
+        return stack.enter_context(atomic_path(path, option))
+
+
+def _notes_and_roll(x: Any, threshold_db: float, progress: bool, scheduler: str | None) -> tuple[Any, Any]:
+    """Notes and the computed piano roll (computed once), on ``scheduler`` if given, with a progress bar if asked.
+
+    For in-memory audio this is :func:`~signalspace.analysis.detect_notes` with
+    its default options, keeping the roll for the plot; for lazy audio the roll
+    is computed chunk by chunk.
+    """
     from .._errors import InvalidParameterError
     from .._validation import finite_float
     from ..parallel import progress as progress_bar
     from .notes import _roll_notes, detect_notes, piano_roll
 
     threshold_db = finite_float(threshold_db, "threshold_db")
-    roll = piano_roll(x)  # lazy: nothing is read yet
+    roll = piano_roll(x)  # lazy for lazy audio: nothing is read yet
     defaults = inspect.signature(detect_notes).parameters
     options = {name: defaults[name].default for name in ("min_duration", "n_harmonics", "harmonic_margin")}
     options["threshold_db"] = threshold_db
@@ -129,7 +187,7 @@ def _lazy_notes(x: Any, threshold_db: float, progress: bool, scheduler: str | No
                 raise InvalidParameterError(
                     f"--scheduler {scheduler!r}: cannot connect to a dask.distributed scheduler there ({exc})"
                 ) from None
-        if progress:
+        if progress and roll.is_lazy:
             # distributed draws its bar on stdout; keep stdout for the notes
             stack.enter_context(contextlib.redirect_stdout(sys.stderr))
             stack.enter_context(progress_bar(minimum=0.0))
@@ -137,6 +195,7 @@ def _lazy_notes(x: Any, threshold_db: float, progress: bool, scheduler: str | No
 
 
 def _plot(roll: Any, table: Any, path: str | os.PathLike) -> None:
+    """Draw the piano roll of each channel with its notes into ``path`` (8 inches wide)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -147,26 +206,22 @@ def _plot(roll: Any, table: Any, path: str | os.PathLike) -> None:
     first = roll.attrs["fmin_midi"]
     n_keys = roll.attrs["n_keys"]
     values = np.asarray(roll)
-    fig, axes = plt.subplots(len(sources), 1, figsize=(10, 3.5 * len(sources)), squeeze=False, sharex=True)
-    end = roll.domain["time"].extent[1]
-    for c, (name, ax) in enumerate(zip(sources, axes[:, 0], strict=True)):
-        env = values[:, c * n_keys : (c + 1) * n_keys]
-        db = 20 * np.log10(env.T / max(float(env.max()), 1e-12) + 1e-4)
-        ax.imshow(db, origin="lower", aspect="auto", extent=(0, end, first - 0.5, first + n_keys - 0.5),
-                  vmin=-60, cmap="magma")
-        for e in table:
-            if e.channel == name:
-                midi = 69 + 12 * np.log2(e.hz / 440.0)
-                ax.plot([e.onset, e.offset], [midi, midi], color="cyan", lw=1.5)
-        ax.set_ylabel(f"{name}: MIDI key")
-    axes[-1, 0].set_xlabel("time [s]")
-    fig.tight_layout()
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.part{os.getpid()}{path.suffix}")
+    fig, axes = plt.subplots(
+        len(sources), 1, figsize=(8, 3.2 * len(sources)), squeeze=False, sharex=True, layout="constrained"
+    )
     try:
-        fig.savefig(tmp)
-        os.replace(tmp, path)
+        end = roll.domain["time"].extent[1]
+        for c, (name, ax) in enumerate(zip(sources, axes[:, 0], strict=True)):
+            env = values[:, c * n_keys : (c + 1) * n_keys]
+            db = 20 * np.log10(env.T / max(float(env.max()), 1e-12) + 1e-4)
+            ax.imshow(db, origin="lower", aspect="auto", extent=(0, end, first - 0.5, first + n_keys - 0.5),
+                      vmin=-60, cmap="magma")
+            for e in table:
+                if e.channel == name:
+                    midi = 69 + 12 * np.log2(e.hz / 440.0)
+                    ax.plot([e.onset, e.offset], [midi, midi], color="cyan", lw=1.5)
+            ax.set_ylabel(f"{name}: MIDI key")
+        axes[-1, 0].set_xlabel("time [s]")
+        fig.savefig(path)
     finally:
         plt.close(fig)
-        if tmp.exists():
-            tmp.unlink()

@@ -7,14 +7,28 @@ channels of note energy, a *piano roll*; thresholding each key's envelope with
 hysteresis, and discarding what a stronger note's harmonics explain, gives the
 notes.
 
-The piano roll computes the 88 matched filters the way a constant-Q transform
-does: the kernels of each octave run on the signal decimated by a power of two
-(librosa's soxr resampler), as strided "same" correlations that output one
-value per frame.  Kernel ``k`` is a Hann-windowed complex exponential (a cosine
-and a sine channel) of length ``2 / (2**(resolution/12) - 1)`` periods, so that
-its neighbours ``resolution`` semitones away fall on the first zero of its
-frequency response; it is scaled so that a unit-amplitude sinusoid at the
-key's pitch gives an envelope of 1.
+One kernel definition serves everything: ``w(t) * exp(2j*pi*f*t)`` for
+``t = 0, 1/sr, ...`` with ``w`` a symmetric window (Hann by default).  Its
+imaginary part, the windowed sine, is :func:`pitch_kernel` and the kernel of a
+real :func:`piano_bank`; the whole complex kernel (cosine + 1j * sine) is the
+kernel of a quadrature bank (``piano_bank(..., quadrature=True)``), whose
+output magnitude is each key's envelope.
+
+The piano roll is made of quadrature banks, computed the way a constant-Q
+transform is: the keys of each octave form a bank at the signal's rate
+decimated by a power of two (librosa's soxr resampler), run as one strided
+"same" correlation (:meth:`PianoBank.conv` with ``pairs=True``: a cosine and a
+sine channel per key) that outputs one value per frame.  Key ``k``'s kernel
+is ``2 / (2**(resolution/12) - 1)`` periods long, so that its neighbours
+``resolution`` semitones away fall on the first zero of its frequency
+response, and scaled (``scale="amplitude"``) so that a unit-amplitude
+sinusoid at the key's pitch gives an envelope of 1.
+
+Note names: names the library makes (:attr:`PianoBank.notes`, piano-roll
+channels, :attr:`NoteEvent.note`, ``attrs["key"]`` of a pitch kernel) are
+librosa's ASCII names with sharps (``"G#6"``); a name you give is echoed as you
+wrote it (``pitch_kernel("Ab6")`` is a channel named ``"Ab6"``, with
+``attrs["note"] == "Ab6"`` and ``attrs["key"] == "G#6"``).
 """
 
 from __future__ import annotations
@@ -31,8 +45,8 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import InvalidParameterError, InvalidTypeError, ShapeError
-from .._validation import finite_float, positive_int
+from .._errors import FileFormatError, InvalidParameterError, InvalidTypeError, ShapeError
+from .._validation import describe, finite_float, one_of, positive_int
 from ..domain import Axis, Channels, Domain
 from ..signal import Signal
 from .spectral import audio_samples
@@ -94,15 +108,34 @@ def _harmonic_amplitudes(harmonics: int | Sequence[float]) -> np.ndarray:
     return 1.0 / np.arange(1, n + 1)
 
 
-def _correlate(x: np.ndarray, kernels: np.ndarray, stride: int = 1) -> np.ndarray:
-    """'same' cross-correlation of a 1-D signal with ``m`` kernels: ``(n,)``, ``(L, m)`` -> ``(ceil(n/stride), m)``.
+def _tone(hz: float, sr: float, n: int, amps: np.ndarray, window: Any, analytic: bool) -> np.ndarray:
+    """The one pitch-kernel definition of this module, unscaled.
 
-    ``y[i, j] = sum_k kernels[k, j] * x[i * stride + k - (L - 1) // 2]`` (zeros outside ``x``):
-    one :class:`~signalspace.ops.conv.Conv` from 1 to ``m`` channels.
+    ``w(t) * sum_h amps[h-1] * exp(2j*pi*h*hz*t)`` for ``t = arange(n) / sr``
+    (partials at or above Nyquist left out), ``w`` the symmetric ``window`` of
+    ``n`` samples.  ``analytic=False`` returns its imaginary part, the windowed
+    sine of the lecture's notebook; the real part is the matching cosine.
     """
-    from ..ops.conv import Conv
+    t = np.arange(n) / sr
+    wave = np.zeros(n, dtype=np.complex128 if analytic else np.float64)
+    for h, a in enumerate(amps, start=1):
+        if h * hz < sr / 2:
+            phase = 2 * np.pi * h * hz * t
+            wave += a * (np.exp(1j * phase) if analytic else np.sin(phase))
+    return wave * _window(window, n)
 
-    return Conv(kernels[:, np.newaxis, :], stride=stride, padding="same")(x[:, np.newaxis])
+
+#: How :func:`piano_bank` scales its kernels.
+BANK_SCALES = ("norm", "amplitude")
+
+
+def _scaled(values: np.ndarray, window: Any, scale: str) -> np.ndarray:
+    """``values`` with unit Euclidean norm (``"norm"``) or so that a unit sinusoid at the pitch gives 1."""
+    if scale == "norm":
+        norm = np.linalg.norm(values)
+        return values / norm if norm > 0 else values
+    # correlating w * exp(2j pi f t) with cos(2 pi f t + phi) gives about sum(w) / 2 in magnitude
+    return values * (2.0 / _window(window, values.size).sum())
 
 
 def pitch_kernel(
@@ -137,8 +170,14 @@ def pitch_kernel(
     Returns
     -------
     Signal
-        A one-channel ``"audio"`` Signal (time axis at ``1 / sr`` from 0 s)
-        named after the note; ``attrs`` hold ``hz``, ``note`` and ``sr``.
+        A one-channel ``"audio"`` Signal (time axis at ``1 / sr`` from 0 s):
+        ``w(t) * sum_h a_h sin(2 pi h f0 t)``, the imaginary part of the kernel a
+        quadrature :func:`piano_bank` uses.  The channel is named after the
+        note as given (``"Ab6"`` stays ``"Ab6"``; a frequency gets the nearest
+        key's name); ``attrs`` hold ``note`` (the same name), ``key`` (the
+        nearest key's name with sharps, ``"G#6"``: the spelling of
+        :func:`piano_bank`, :func:`piano_roll` and :func:`detect_notes`),
+        ``hz`` and ``sr``.
 
     Raises
     ------
@@ -158,6 +197,9 @@ def pitch_kernel(
     >>> spectrum = np.abs(np.fft.rfft(k.values[:, 0], 8000))
     >>> int(spectrum.argmax())
     440
+    >>> k = ss.analysis.pitch_kernel("Ab6", sr=22050)
+    >>> k.channels.names, k.attrs["note"], k.attrs["key"]
+    (('Ab6',), 'Ab6', 'G#6')
     """
     sr = finite_float(sr, "sr", positive=True)
     duration = finite_float(duration, "duration", positive=True)
@@ -167,20 +209,13 @@ def pitch_kernel(
     n = round(duration * sr)
     if n < 1:
         raise InvalidParameterError(f"duration {duration} s is shorter than one sample at sr={sr} Hz")
-    amps = _harmonic_amplitudes(harmonics)
-    t = np.arange(n) / sr
-    wave = np.zeros(n)
-    for h, a in enumerate(amps, start=1):
-        if h * hz < sr / 2:
-            wave += a * np.sin(2 * np.pi * h * hz * t)
-    values = wave * _window(window, n)
+    values = _tone(hz, sr, n, _harmonic_amplitudes(harmonics), window, analytic=False)
     if normalize:
-        norm = np.linalg.norm(values)
-        if norm > 0:
-            values = values / norm
-    label = note if isinstance(note, str) else note_name(hz)
+        values = _scaled(values, window, "norm")
+    key = note_name(hz)
+    label = note.strip() if isinstance(note, str) else key
     domain = Domain((Axis("time", n, step=1 / sr, unit="s"),), kind="audio")
-    return Signal(values, domain, Channels((str(label),)), {"hz": hz, "note": note_name(hz), "sr": sr})
+    return Signal(values, domain, Channels((label,)), {"hz": hz, "note": label, "key": key, "sr": sr})
 
 
 def _key_length(hz: float, sr: float, resolution: float) -> int:
@@ -189,20 +224,11 @@ def _key_length(hz: float, sr: float, resolution: float) -> int:
     return 2 * math.ceil(periods * sr / hz / 2) + 1
 
 
-def _quadrature_kernels(hz: np.ndarray, sr: float, lengths: np.ndarray) -> np.ndarray:
-    """Cosine and sine Hann kernels, centred, zero-padded to a common odd length: shape (L, 2 * len(hz)).
-
-    Scaled so that a unit sinusoid at ``hz`` gives ``sqrt(cos_out**2 + sin_out**2) == 1``.
-    """
-    length = int(lengths.max())
-    out = np.zeros((length, 2 * hz.size))
-    for j, (f, n) in enumerate(zip(hz, lengths, strict=True)):
-        w = _window("hann", int(n))
-        w = 2.0 * w / w.sum()
-        offset = (length - n) // 2
-        m = np.arange(n) - (n - 1) // 2
-        out[offset : offset + n, 2 * j] = w * np.cos(2 * np.pi * f * m / sr)
-        out[offset : offset + n, 2 * j + 1] = w * np.sin(2 * np.pi * f * m / sr)
+def _pairs(kernels: np.ndarray) -> np.ndarray:
+    """Complex kernels ``(L, 1, m)`` as real ones ``(L, 1, 2m)``: real and imaginary part of each, interleaved."""
+    out = np.empty((*kernels.shape[:-1], 2 * kernels.shape[-1]))
+    out[..., 0::2] = kernels.real
+    out[..., 1::2] = kernels.imag
     return out
 
 
@@ -211,9 +237,12 @@ class PianoBank:
     """The pitch kernels of consecutive piano keys, as one multichannel convolution.
 
     ``kernels`` has shape ``(L, 1, n_keys)`` (the ``spatial + (c_in, c_out)``
-    convention): kernel ``j`` is the cosine kernel of key ``j`` centred in
-    ``L`` samples.  :meth:`conv` returns the :class:`~signalspace.ops.conv.Conv`
-    that maps a mono signal to ``n_keys`` channels.
+    convention): kernel ``j`` is key ``j``'s kernel (``lengths[j]`` samples)
+    centred, zero-padded, in ``L`` samples.  It is real (the windowed sine of
+    :func:`pitch_kernel`) or, for a quadrature bank, complex (cosine + 1j *
+    sine, whose magnitude response is the key's envelope).  :meth:`conv`
+    returns the :class:`~signalspace.ops.conv.Conv` that maps a mono signal to
+    ``n_keys`` channels (or ``2 * n_keys`` real ones, cosine and sine per key).
     """
 
     kernels: np.ndarray
@@ -221,25 +250,58 @@ class PianoBank:
     hz: np.ndarray
     midi: np.ndarray
     sr: float
+    lengths: np.ndarray
 
-    def conv(self, **options: Any) -> Any:
-        """The bank as ``Conv(kernels, padding="same", **options)`` (1 -> n_keys channels)."""
+    @property
+    def quadrature(self) -> bool:
+        """True for complex (cosine + 1j * sine) kernels."""
+        return self.kernels.dtype.kind == "c"
+
+    @functools.cached_property
+    def _real_pairs(self) -> np.ndarray:
+        return _pairs(self.kernels)
+
+    def conv(self, *, pairs: bool = False, **options: Any) -> Any:
+        """The bank as ``Conv(kernels, padding="same", **options)`` (1 -> n_keys channels).
+
+        With ``pairs=True`` (quadrature banks only) the Conv is real, from 1 to
+        ``2 * n_keys`` channels: the real (cosine) and imaginary (sine) part of
+        each key's kernel, interleaved; ``hypot`` of each pair is the envelope.
+        On real audio it computes the same numbers as the complex Conv, at half
+        the cost.
+        """
         from ..ops.conv import Conv
 
+        kernels = self.kernels
+        if pairs:
+            if not self.quadrature:
+                raise InvalidParameterError(
+                    "pairs=True needs a quadrature bank (piano_bank(..., quadrature=True)); this bank is single-phase"
+                )
+            kernels = self._real_pairs
         options.setdefault("padding", "same")
-        return Conv(self.kernels, **options)
+        return Conv(kernels, **options)
 
-    def __call__(self, x: Signal | np.ndarray, sr: float | None = None) -> Signal:
-        """Correlate mono audio with every key's kernel: a Signal on time x ``n_keys`` channels."""
+    def _samples(self, x: Signal | np.ndarray, sr: float | None) -> tuple[np.ndarray, Domain]:
         samples, rate, _, origin = audio_samples(x, self.sr if sr is None and not isinstance(x, Signal) else sr)
         if not np.isclose(rate, self.sr):
             raise InvalidParameterError(f"x has sample rate {rate} Hz but the bank was built for {self.sr} Hz")
         if samples.shape[1] != 1:
             raise ShapeError(f"a piano bank takes mono audio, got {samples.shape[1]} channels; select one")
         _check_kernel_fits(samples.shape[0], self.kernels.shape[0])
-        values = _correlate(samples[:, 0], self.kernels[:, 0, :])
         domain = Domain((Axis("time", samples.shape[0], step=1 / rate, origin=origin, unit="s"),), kind="audio")
-        return Signal(values, domain, _key_channels(self.midi, self.hz))
+        return samples, domain
+
+    def __call__(self, x: Signal | np.ndarray, sr: float | None = None) -> Signal:
+        """Correlate mono audio with every key's kernel: time x ``n_keys`` channels (complex if quadrature)."""
+        samples, domain = self._samples(x, sr)
+        return Signal(self.conv()(samples), domain, _key_channels(self.midi, self.hz))
+
+    def envelope(self, x: Signal | np.ndarray, sr: float | None = None) -> Signal:
+        """``|bank(x)|`` of a quadrature bank: each key's envelope, computed with the real ``conv(pairs=True)``."""
+        samples, domain = self._samples(x, sr)
+        y = self.conv(pairs=True)(samples)
+        return Signal(np.hypot(y[:, 0::2], y[:, 1::2]), domain, _key_channels(self.midi, self.hz))
 
 
 def _check_kernel_fits(n: int, length: int) -> None:
@@ -260,6 +322,26 @@ def _key_channels(midi: np.ndarray, hz: np.ndarray, prefix: str = "") -> Channel
     )
 
 
+def _build_bank(
+    midi: np.ndarray,
+    sr: float,
+    lengths: np.ndarray,
+    amps: np.ndarray,
+    window: Any,
+    quadrature: bool,
+    scale: str,
+) -> PianoBank:
+    """The bank of keys ``midi`` at ``sr`` with kernels of ``lengths`` samples (inputs already validated)."""
+    hz = _midi_hz(midi)
+    length = int(lengths.max())
+    kernels = np.zeros((length, 1, midi.size), dtype=np.complex128 if quadrature else np.float64)
+    for j, (f, n) in enumerate(zip(hz, lengths, strict=True)):
+        k = _scaled(_tone(float(f), sr, int(n), amps, window, analytic=quadrature), window, scale)
+        offset = (length - k.size) // 2
+        kernels[offset : offset + k.size, 0, j] = k
+    return PianoBank(kernels, tuple(_midi_name(m) for m in midi), hz, midi, sr, np.asarray(lengths, dtype=int))
+
+
 def piano_bank(
     sr: float,
     *,
@@ -269,6 +351,8 @@ def piano_bank(
     resolution: float = 1.0,
     harmonics: int | Sequence[float] = 1,
     window: Any = "hann",
+    quadrature: bool = False,
+    scale: str = "norm",
 ) -> PianoBank:
     """Pitch kernels for ``n_keys`` consecutive keys from ``fmin`` (by default the piano's 88, A0..C8).
 
@@ -288,23 +372,51 @@ def piano_bank(
         Semitones between a key and the first zero of its kernel's response.
     harmonics, window
         As in :func:`pitch_kernel`.
+    quadrature : bool, default False
+        False: real kernels, the windowed sines of :func:`pitch_kernel`.  True:
+        complex kernels ``w(t) * exp(2j pi f t)`` (cosine + 1j * sine, the sine
+        being the real bank's kernel), whose output magnitude is the key's
+        envelope; :func:`piano_roll` is made of these.
+    scale : {"norm", "amplitude"}, default "norm"
+        ``"norm"``: each kernel has unit Euclidean norm (as :func:`pitch_kernel`).
+        ``"amplitude"``: a unit-amplitude sinusoid at a key's pitch gives an
+        output of magnitude 1 in that key (the envelope for a quadrature bank,
+        the oscillation's amplitude otherwise; with ``harmonics`` a sequence,
+        the fundamental's amplitude).
 
     Returns
     -------
     PianoBank
-        Kernels of shape ``(L, 1, n_keys)`` with unit norm; keys at or above
-        Nyquist are an error.
+        Kernels of shape ``(L, 1, n_keys)``; ``notes`` are the keys' names
+        with sharps (``"G#4"``, as in :func:`piano_roll` and
+        :func:`detect_notes`), whatever spelling ``fmin`` has.  Keys at or
+        above Nyquist are an error.
 
     Examples
     --------
+    >>> import numpy as np
     >>> import signalspace as ss
     >>> bank = ss.analysis.piano_bank(sr=8000, fmin="A3", n_keys=12)
     >>> bank.kernels.shape[1:], bank.notes[:3]
     ((1, 12), ('A3', 'A#3', 'B3'))
+
+    A quadrature bank measures envelopes: a unit sinusoid at A4 gives 1 in key A4.
+
+    >>> bank = ss.analysis.piano_bank(sr=8000, fmin="A3", n_keys=24, quadrature=True, scale="amplitude")
+    >>> tone = np.cos(2 * np.pi * 440.0 * np.arange(8000) / 8000 + 0.3)
+    >>> env = bank.envelope(tone)
+    >>> env.channels.names[int(env.values[4000].argmax())], round(float(env.values[4000].max()), 3)
+    ('A4', 1.0)
+    >>> bool(np.allclose(np.abs(bank(tone).values), env.values))
+    True
     """
     sr = finite_float(sr, "sr", positive=True)
     n_keys = positive_int(n_keys, "n_keys")
     resolution = finite_float(resolution, "resolution", positive=True)
+    if not isinstance(quadrature, bool):
+        raise InvalidTypeError(f"quadrature must be True or False, got {describe(quadrature)}")
+    one_of(scale, "scale", BANK_SCALES)
+    amps = _harmonic_amplitudes(harmonics)
     midi = _key_midis(fmin, n_keys)
     hz = _midi_hz(midi)
     if hz[-1] >= sr / 2:
@@ -317,28 +429,22 @@ def piano_bank(
     else:
         duration = finite_float(duration, "duration", positive=True)
         lengths = np.full(n_keys, max(1, round(duration * sr)))
-    length = int(lengths.max())
-    kernels = np.zeros((length, 1, n_keys))
-    for j, (f, n) in enumerate(zip(hz, lengths, strict=True)):
-        k = pitch_kernel(float(f), sr, n / sr, harmonics=harmonics, window=window).values[:, 0]
-        offset = (length - k.size) // 2
-        kernels[offset : offset + k.size, 0, j] = k
-    return PianoBank(kernels, tuple(_midi_name(m) for m in midi), hz, midi, sr)
+    return _build_bank(midi, sr, lengths, amps, window, quadrature, scale)
 
 
 # --------------------------------------------------------------------------- piano roll
 @dataclass(frozen=True)
 class _Level:
     factor: int  # decimation factor
-    keys: np.ndarray  # indices into the bank
-    kernels: np.ndarray  # (L, 2 * len(keys))
-    lengths: np.ndarray  # per-key kernel length, samples at sr / factor
+    keys: np.ndarray  # indices into the roll's keys
+    bank: PianoBank  # quadrature bank of these keys at sr / factor, scale="amplitude"
 
 
 @functools.lru_cache(maxsize=16)
 def _plan(sr: float, hop_length: int, first_midi: int, n_keys: int, resolution: float) -> tuple[_Level, ...]:
-    """Multirate plan: octave groups of 12 keys from the top, each at a decimated rate."""
-    hz = _midi_hz(np.arange(first_midi, first_midi + n_keys))
+    """Multirate plan: octave groups of 12 keys from the top, each a quadrature bank at a decimated rate."""
+    midi = np.arange(first_midi, first_midi + n_keys)
+    hz = _midi_hz(midi)
     levels = []
     factor = 1
     top = n_keys
@@ -346,7 +452,8 @@ def _plan(sr: float, hop_length: int, first_midi: int, n_keys: int, resolution: 
         keys = np.arange(max(0, top - 12), top)
         rate = sr / factor
         lengths = np.array([_key_length(f, rate, resolution) for f in hz[keys]])
-        levels.append(_Level(factor, keys, _quadrature_kernels(hz[keys], rate, lengths), lengths))
+        bank = _build_bank(midi[keys], rate, lengths, np.ones(1), "hann", quadrature=True, scale="amplitude")
+        levels.append(_Level(factor, keys, bank))
         top -= 12
         # decimate further while the next octave stays well below the new Nyquist and the hop divides
         if top > 0 and hz[top - 1] < 0.2 * sr / (2 * factor) and hop_length % (2 * factor) == 0:
@@ -368,7 +475,7 @@ def _roll_mono(samples: np.ndarray, sr: float, hop_length: int, plan: tuple[_Lev
             factor *= 2
         if signal.shape[0] == 0:
             continue
-        y = _correlate(signal, level.kernels, hop_length // factor)
+        y = level.bank.conv(pairs=True, stride=hop_length // factor)(signal[:, np.newaxis])
         env = np.hypot(y[:, 0::2], y[:, 1::2])
         m = min(frames, env.shape[0])
         out[:m, level.keys] = env[:m]
@@ -404,7 +511,9 @@ def _roll_halo(plan: tuple[_Level, ...]) -> int:
     """
     reach = _resample_reach()
     top = max(level.factor for level in plan)
-    halo = max(level.factor * ((level.kernels.shape[0] - 1) // 2 + 2) + reach * (level.factor - 1) for level in plan)
+    halo = max(
+        level.factor * ((level.bank.kernels.shape[0] - 1) // 2 + 2) + reach * (level.factor - 1) for level in plan
+    )
     return -(-halo // top) * top
 
 
@@ -419,9 +528,13 @@ def _roll_block(
     """
     import librosa
 
-    from ..ops.conv import Conv
-
     block = np.asarray(block, dtype=np.float64)
+    bad = np.argwhere(~np.isfinite(block))
+    if bad.size:
+        i, c = bad[0]
+        raise InvalidParameterError(
+            f"x must contain finite audio samples, got {block[i, c]} at sample {s0 + i} of channel {c}"
+        )
     out = np.zeros((f1 - f0, block.shape[1] * n_keys))
     for c in range(block.shape[1]):
         signal = block[:, c]
@@ -431,7 +544,7 @@ def _roll_block(
                 signal = librosa.resample(signal, orig_sr=2, target_sr=1, res_type="soxr_hq")
                 factor *= 2
             stride = hop_length // factor
-            length = level.kernels.shape[0]
+            length = level.bank.kernels.shape[0]
             centre = (length - 1) // 2
             total = -(-n // factor)  # samples of the whole signal at this level (each 2:1 step rounds up)
             first = s0 // factor  # global index of signal[0]
@@ -441,7 +554,7 @@ def _roll_block(
             lo, hi = max(g0, 0, first), min(g1, total, first + signal.shape[0])
             if hi > lo:
                 segment[lo - g0 : hi - g0] = signal[lo - first : hi - first]
-            y = Conv(level.kernels[:, np.newaxis, :], stride=stride, padding="valid")(segment[:, np.newaxis])
+            y = level.bank.conv(pairs=True, stride=stride, padding="valid")(segment[:, np.newaxis])
             out[:, c * n_keys + level.keys] = np.hypot(y[:, 0::2], y[:, 1::2])
     return out
 
@@ -637,6 +750,22 @@ def piano_roll(
 
 
 # --------------------------------------------------------------------------- detection
+def _write_text(path: Any, text: str, name: str) -> None:
+    """Write ``text`` (UTF-8, newlines as they are) to ``path`` through :func:`~signalspace._io.atomic_path`.
+
+    OS errors (no permission, disk full) become a FileFormatError naming ``name``.
+    """
+    from .._io import atomic_path
+
+    try:
+        with atomic_path(path, name) as tmp:
+            tmp.write_text(text, encoding="utf-8", newline="")
+    except FileFormatError:  # atomic_path's own checks (an OSError subclass) already name the path
+        raise
+    except OSError as exc:
+        raise FileFormatError(f"cannot write {name} {str(path)!r}: {exc.strerror or exc}") from None
+
+
 @dataclass(frozen=True)
 class NoteEvent:
     """One detected note.
@@ -683,7 +812,12 @@ class NoteTable(list):
         return [astuple(e) for e in self]
 
     def to_csv(self, path: str | os.PathLike | None = None) -> str:
-        """CSV text of the table; also written to ``path`` (atomically) when given."""
+        """CSV text of the table; also written to ``path`` (atomically: no partial file on failure) when given.
+
+        Raises :class:`~signalspace.InvalidTypeError` for a ``path`` that is not
+        a str or os.PathLike, and :class:`~signalspace.FileFormatError` when it
+        cannot be written (no such directory, a directory, no permission).
+        """
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(self.columns)
@@ -693,15 +827,7 @@ class NoteTable(list):
             )
         text = buffer.getvalue()
         if path is not None:
-            path = os.fspath(path)
-            tmp = f"{path}.part{os.getpid()}"
-            try:
-                with open(tmp, "w", encoding="utf-8", newline="") as fh:
-                    fh.write(text)
-                os.replace(tmp, path)
-            finally:
-                if os.path.exists(tmp):
-                    os.remove(tmp)
+            _write_text(path, text, "path")
         return text
 
     def __str__(self) -> str:
@@ -732,11 +858,11 @@ def _leak_matrix(
     leak = np.zeros((n_keys, n_keys))
     for level in plan:
         rate = sr / level.factor
-        length = level.kernels.shape[0]
+        length = level.bank.kernels.shape[0]
         m = np.arange(length) - (length - 1) // 2
         phase = np.exp(-2j * np.pi * np.outer(partials, m) / rate)  # (P, L)
         for col, key in enumerate(level.keys):
-            kern = level.kernels[:, 2 * col] + 1j * level.kernels[:, 2 * col + 1]
+            kern = level.bank.kernels[:, 0, col]
             # envelope from a unit sinusoid at each partial that switches on or off anywhere under
             # the kernel (the worst case of a steady tone, an onset and an offset)
             partial_sums = np.cumsum(phase * kern[None, :], axis=1)
@@ -972,7 +1098,7 @@ def _roll_notes(
     plan = _plan(float(rate), hop_length, first, n_keys, float(resolution))
     lengths_s = np.zeros(n_keys)
     for level in plan:
-        lengths_s[level.keys] = level.lengths * level.factor / rate
+        lengths_s[level.keys] = level.bank.lengths * level.factor / rate
     leak = _leak_matrix(float(rate), hop_length, first, n_keys, float(resolution), n_harmonics)
     dt = hop_length / rate
 

@@ -23,6 +23,9 @@ __all__ = ["SCALES", "spectrogram"]
 #: What a spectrogram's values can be.
 SCALES = ("magnitude", "power", "db", "power_db", "complex")
 
+#: Padding modes of ``spectrogram(..., center=True)``: the :func:`numpy.pad` modes :func:`librosa.stft` takes.
+PAD_MODES = ("constant", "edge", "linear_ramp", "reflect", "symmetric")
+
 #: Domain kind of spectrogram signals.
 SPECTROGRAM_KIND = "spectrogram"
 
@@ -32,7 +35,8 @@ def audio_samples(x: Any, sr: float | None, name: str = "x") -> tuple[np.ndarray
 
     ``x`` is a Signal on one (time) axis, whose step is ``1 / sr``, or an array
     of shape ``(n,)`` or ``(n, c)`` together with ``sr``.  Never copies more than
-    a conversion to a float array needs.
+    a conversion to a float array needs.  NaN or infinite samples are an
+    :class:`~signalspace.InvalidParameterError` naming the first one.
     """
     if isinstance(x, Signal):
         if x.ndim != 1:
@@ -55,7 +59,8 @@ def audio_samples(x: Any, sr: float | None, name: str = "x") -> tuple[np.ndarray
         values = np.asarray(x)
         if values.dtype.kind == "c":
             raise InvalidTypeError(f"{name} must be real audio, got complex values ({values.dtype})")
-        return values.astype(np.float64, copy=False), signal_sr, x.channels, axis.origin
+        values = _finite(values.astype(np.float64, copy=False), name)
+        return values, signal_sr, x.channels, axis.origin
     if sr is None:
         raise InvalidParameterError(f"sr (the sample rate in Hz) is required when {name} is an array, got None")
     sr = finite_float(sr, "sr", positive=True)
@@ -71,7 +76,18 @@ def audio_samples(x: Any, sr: float | None, name: str = "x") -> tuple[np.ndarray
         raise ShapeError(f"{name} must have shape (n,) or (n, channels), got shape {values.shape}")
     if values.shape[1] == 0:
         raise ShapeError(f"{name} must have at least one channel, got shape {values.shape}")
-    return values.astype(np.float64, copy=False), sr, Channels.generic(values.shape[1]), 0.0
+    return _finite(values.astype(np.float64, copy=False), name), sr, Channels.generic(values.shape[1]), 0.0
+
+
+def _finite(values: np.ndarray, name: str) -> np.ndarray:
+    """``values`` (n, c) if all finite, else an error naming the first bad sample."""
+    finite = np.isfinite(values)
+    if not finite.all():
+        i, c = np.argwhere(~finite)[0]
+        raise InvalidParameterError(
+            f"{name} must contain finite audio samples, got {values[i, c]} at sample {i} of channel {c}"
+        )
+    return values
 
 
 def spectrogram(
@@ -124,8 +140,9 @@ def spectrogram(
     Raises
     ------
     InvalidParameterError
-        For a sample rate <= 0, an unknown ``scale``, or audio shorter than
-        one frame when ``center=False``.
+        For a sample rate <= 0, an unknown ``scale``, ``window`` or
+        ``pad_mode``, NaN or infinite samples, or audio shorter than one frame
+        when ``center=False``.
 
     Examples
     --------
@@ -151,6 +168,14 @@ def spectrogram(
     one_of(scale, "scale", SCALES)
     if not isinstance(center, bool):
         raise InvalidTypeError(f"center must be True or False, got {describe(center)}")
+    one_of(pad_mode, "pad_mode", PAD_MODES)
+    try:
+        librosa.filters.get_window(window, win_length, fftbins=True)
+    except Exception as exc:  # librosa/scipy raise ValueError, TypeError or ParameterError
+        raise InvalidParameterError(
+            f"window must be a window name, (name, parameters) tuple or array of win_length={win_length} "
+            f"samples that librosa.filters.get_window knows, got {window!r}: {exc}"
+        ) from None
     n = samples.shape[0]
     if n == 0:
         raise InvalidParameterError("x is empty (0 samples); a spectrogram needs at least one sample")
@@ -168,7 +193,7 @@ def spectrogram(
             center=center,
             pad_mode=pad_mode,
         )
-    except librosa.util.exceptions.ParameterError as exc:
+    except (librosa.util.exceptions.ParameterError, ValueError, TypeError) as exc:
         raise InvalidParameterError(f"librosa.stft rejected the parameters: {exc}") from None
     if scale == "complex":
         values = stft

@@ -40,7 +40,15 @@ def test_kernel_from_hz_equals_kernel_from_name():
     a = pitch_kernel("Ab6", sr=SR, duration=0.4)
     b = pitch_kernel(librosa.note_to_hz("Ab6"), sr=SR, duration=0.4)
     np.testing.assert_allclose(a.values, b.values)
-    assert a.attrs["note"] == "G#6" and b.channels.names == ("G#6",)
+    # the name given is echoed (channel and attrs["note"]); attrs["key"] is the sharp spelling used by
+    # piano_bank, piano_roll and detect_notes (librosa's midi_to_note)
+    assert a.channels.names == ("Ab6",) and a.attrs["note"] == "Ab6"
+    assert a.attrs["key"] == b.attrs["key"] == b.attrs["note"] == librosa.midi_to_note(92, unicode=False)
+    assert b.channels.names == (b.attrs["key"],)
+    bank = piano_bank(SR, fmin="Ab6", n_keys=2)
+    assert bank.notes == (a.attrs["key"], "A6")
+    found = detect_notes(synthesize(["Ab6"], 0.5, sr=SR))
+    assert [e.note for e in found] == [a.attrs["key"]]
     t = np.arange(round(0.4 * SR)) / SR
     bare = np.sin(2 * np.pi * librosa.note_to_hz("Ab6") * t)  # the lecture's notebook kernel
     np.testing.assert_allclose(pitch_kernel("Ab6", sr=SR, duration=0.4, window=None).values[:, 0],
@@ -59,6 +67,66 @@ def test_bank_is_one_conv_equal_to_scipy(rng):
         start = L - 1 - (L - 1) // 2
         np.testing.assert_allclose(out.values[:, j], full[start : start + x.size], atol=1e-10)
     np.testing.assert_allclose(bank.conv()(x[:, None]), out.values, atol=1e-10)
+
+
+@pytest.mark.parametrize("scale", ["norm", "amplitude"])
+def test_quadrature_bank_kernels_are_windowed_complex_exponentials(scale):
+    bank = piano_bank(SR, fmin="C4", n_keys=5, quadrature=True, scale=scale)
+    real = piano_bank(SR, fmin="C4", n_keys=5)
+    assert bank.quadrature and not real.quadrature and bank.kernels.dtype == np.complex128
+    L = bank.kernels.shape[0]
+    periods = 2 / (2 ** (1 / 12) - 1)  # one semitone to the first zero of the Hann response
+    for j, n in enumerate(bank.lengths):
+        hz = librosa.midi_to_hz(60 + j)
+        assert n % 2 == 1 and periods * SR / hz <= n <= periods * SR / hz + 3  # odd, at least that long
+        w = scipy.signal.get_window("hann", n, fftbins=False)
+        expected = w * np.exp(2j * np.pi * hz * np.arange(n) / SR)
+        expected *= 1 / np.linalg.norm(expected) if scale == "norm" else 2 / w.sum()
+        offset = (L - n) // 2
+        np.testing.assert_allclose(bank.kernels[offset : offset + n, 0, j], expected, atol=1e-12)
+        assert not np.any(bank.kernels[:offset, 0, j]) and not np.any(bank.kernels[offset + n :, 0, j])
+        # the real bank's kernel is the sine (imaginary) part: pitch_kernel's windowed sine
+        sine = pitch_kernel(float(hz), SR, n / SR).values[:, 0]
+        np.testing.assert_allclose(real.kernels[offset : offset + n, 0, j], sine, atol=1e-12)
+        np.testing.assert_allclose(sine, expected.imag / np.linalg.norm(expected.imag), atol=1e-12)
+
+
+def test_quadrature_bank_is_one_complex_conv_equal_to_scipy_and_its_envelope(rng):
+    bank = piano_bank(SR, fmin="A4", n_keys=6, quadrature=True, scale="amplitude")
+    x = rng.standard_normal(3000)
+    out = bank(x, sr=SR)
+    assert out.values.dtype == np.complex128 and out.channels.names == bank.notes
+    L = bank.kernels.shape[0]
+    start = L - 1 - (L - 1) // 2
+    for j in range(6):
+        # Conv correlates without conjugating; scipy.signal.correlate conjugates its second argument
+        full = scipy.signal.correlate(x, np.conj(bank.kernels[:, 0, j]), mode="full")
+        np.testing.assert_allclose(out.values[:, j], full[start : start + x.size], atol=1e-10)
+    pairs = bank.conv(pairs=True)(x[:, None])
+    assert pairs.dtype == np.float64 and pairs.shape == (x.size, 12)
+    np.testing.assert_allclose(pairs[:, 0::2], out.values.real, atol=1e-10)
+    np.testing.assert_allclose(pairs[:, 1::2], out.values.imag, atol=1e-10)
+    np.testing.assert_allclose(bank.envelope(x, sr=SR).values, np.abs(out.values), atol=1e-10)
+
+
+def test_piano_roll_is_built_from_the_quadrature_bank(rng):
+    # the top octave of the roll runs at the full rate: its frames are the bank's envelope every hop_length samples
+    x = rng.standard_normal(SR // 2)
+    roll = piano_roll(x, sr=SR)
+    top = piano_bank(SR, fmin=roll.channels.names[76], n_keys=12, quadrature=True, scale="amplitude")
+    assert top.notes == roll.channels.names[76:]
+    np.testing.assert_allclose(roll.values[:, 76:], top.envelope(x, sr=SR).values[::512], atol=1e-10)
+
+
+def test_bank_options_are_checked():
+    with pytest.raises(ss.UnknownNameError, match="scale"):
+        piano_bank(SR, fmin="A4", n_keys=2, scale="peak")
+    with pytest.raises(ss.InvalidTypeError, match="quadrature"):
+        piano_bank(SR, fmin="A4", n_keys=2, quadrature="yes")
+    with pytest.raises(ss.InvalidParameterError, match="pairs=True needs a quadrature bank"):
+        piano_bank(SR, fmin="A4", n_keys=2).conv(pairs=True)
+    with pytest.raises(ss.InvalidParameterError, match="window 'foo'"):
+        piano_bank(SR, fmin="A4", n_keys=2, window="foo")
 
 
 def test_piano_roll_envelope_is_one_for_a_unit_sinusoid():
@@ -118,6 +186,34 @@ def test_table_csv_round_trip(tmp_path):
 
     rows = list(csv.DictReader(text.splitlines()))
     assert [r["note"] for r in rows] == ["A4", "C#5"] and float(rows[1]["onset"]) == 0.5
+
+
+def test_table_csv_bad_path_is_named_and_leaves_nothing(tmp_path):
+    table = NoteTable([NoteEvent(0.1, 0.5, "A4", 440.0, 0.9, "M")])
+    with pytest.raises(ss.InvalidTypeError, match=r"path must be a str or os\.PathLike"):
+        table.to_csv(5)
+    with pytest.raises(ss.FileFormatError, match="nonexistent"):
+        table.to_csv(tmp_path / "nonexistent" / "n.csv")
+    with pytest.raises(ss.FileFormatError, match="directory"):
+        table.to_csv(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "n.csv").write_text("old")
+    table.to_csv(tmp_path / "n.csv")  # replaces the old file, leaves no temporary file
+    assert [p.name for p in tmp_path.iterdir()] == ["n.csv"] and (tmp_path / "n.csv").read_text() == table.to_csv()
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_audio_is_named(bad):
+    x = np.zeros((SR, 2))
+    x[500, 1] = bad
+    with pytest.raises(ss.InvalidParameterError, match=r"finite audio samples.*sample 500 of channel 1"):
+        detect_notes(x, sr=SR)
+    with pytest.raises(ss.InvalidParameterError, match="finite audio samples"):
+        piano_roll(x, sr=SR)
+    with pytest.raises(ss.InvalidParameterError, match="finite audio samples"):
+        detect_notes(np.full(SR, bad), sr=SR)
+    with pytest.raises(ss.InvalidParameterError, match="finite audio samples"):
+        piano_bank(SR, fmin="A4", n_keys=2)(x[:, 1], sr=SR)
 
 
 def test_inputs_are_not_modified():

@@ -156,3 +156,7 @@ def test_lazy_bad_input_raises_like_the_in_memory_path(melody):
         piano_roll(da.zeros((0, 1), chunks=1), sr=SR)
     assert detect_notes(da.zeros((0, 1), chunks=1), sr=SR) == []
     assert detect_notes(da.zeros((30_000, 1), chunks=7000), sr=SR) == []  # silence: no notes
+    bad = np.zeros((30_000, 1))
+    bad[21_000] = np.nan
+    with pytest.raises(InvalidParameterError, match=r"finite audio samples.*sample 21000"):
+        piano_roll(da.from_array(bad, chunks=(7000, 1)), sr=SR).values.compute()

@@ -91,3 +91,34 @@ def test_bad_input_is_named():
         spectrogram(np.zeros((10, 10, 2)), sr=8000)
     with pytest.raises(ss.InvalidParameterError, match="disagrees"):
         spectrogram(_audio(np.zeros(1000), 8000), sr=16000)
+    with pytest.raises(ss.InvalidParameterError, match=r"window.*'foo'"):
+        spectrogram(np.zeros(1000), sr=8000, window="foo")
+    with pytest.raises(ss.InvalidParameterError, match="window"):
+        spectrogram(np.zeros(1000), sr=8000, n_fft=256, window=np.ones(3))  # not win_length samples
+    with pytest.raises(ss.InvalidParameterError, match="window"):
+        spectrogram(np.zeros(1000), sr=8000, window=("kaiser",))  # kaiser needs its beta
+    with pytest.raises(ss.UnknownNameError, match="pad_mode"):
+        spectrogram(np.zeros(1000), sr=8000, pad_mode="wrap")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_samples_are_named(bad):
+    y = np.zeros((1000, 2))
+    y[123, 1] = bad
+    with pytest.raises(ss.InvalidParameterError, match=r"finite.*sample 123 of channel 1"):
+        spectrogram(y, sr=8000)
+    with pytest.raises(ss.InvalidParameterError, match=r"x must contain finite"):
+        spectrogram(_audio(y, 8000))
+
+
+@given(
+    window=st.sampled_from(["hann", "hamming", ("kaiser", 8.0), ("tukey", 0.3), "boxcar", "array"]),
+    pad_mode=st.sampled_from(ss.analysis.spectral.PAD_MODES),
+)
+def test_every_accepted_window_and_pad_mode_equals_librosa(window, pad_mode):
+    y = np.random.default_rng(0).standard_normal(1500)
+    if window == "array":
+        window = np.random.default_rng(1).random(256)
+    S = spectrogram(y, sr=8000, n_fft=256, hop_length=100, window=window, pad_mode=pad_mode)
+    reference = np.abs(librosa.stft(y, n_fft=256, hop_length=100, window=window, pad_mode=pad_mode))
+    np.testing.assert_allclose(S.values[:, :, 0], reference.T, rtol=1e-10, atol=1e-10)
