@@ -88,14 +88,20 @@ def atomic_path(path: Any, name: str = "path") -> Iterator[Path]:
         raise FileFormatError(f"cannot write {name} {str(target)!r}: directory {str(directory)!r} does not exist")
     if target.is_dir():
         raise FileFormatError(f"cannot write {name} {str(target)!r}: it is a directory")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=directory)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=directory)
+    except OSError as exc:
+        raise FileFormatError(f"cannot write {name} {str(target)!r}: {exc.strerror or exc}") from exc
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         yield tmp
-        mode = (target.stat().st_mode & 0o7777) if target.exists() else _default_mode()
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
+        try:
+            mode = (target.stat().st_mode & 0o7777) if target.exists() else _default_mode()
+            os.chmod(tmp, mode)
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise FileFormatError(f"cannot write {name} {str(target)!r}: {exc.strerror or exc}") from exc
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
