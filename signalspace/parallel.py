@@ -9,9 +9,10 @@ in-memory :class:`~signalspace.ops.conv.Conv` (and so its fastest engine) on
 numpy blocks, and give the same values as the in-memory path to rounding.
 
 How the graph is made (forward)
-    1. The input is padded as the geometry says (``pad`` per axis, values
-       following ``boundary`` exactly as :func:`~signalspace.ops.geometry.boundary_index`
-       maps them; ``cval`` for "constant").  Only the thin pad slabs are new
+    1. The input is padded as the geometry says by :func:`signalspace.ops.engines.pad`,
+       the same function the in-memory engines use (values following ``boundary``
+       as :func:`~signalspace.ops.geometry.boundary_index` maps them; ``cval`` for
+       "constant").  Only the thin pad slabs are new
        chunks; the input chunks are untouched.
     2. Output chunks are chosen so that each one starts reading inside one
        input chunk: the output boundaries are ``ceil((pad_before + chunk
@@ -28,7 +29,8 @@ The adjoint is the mirror image: each chunk of the *padded* input grid gathers
 the output samples whose windows touch it (a halo of ``reach`` on the output
 grid, divided by the stride), applies the in-memory "valid" adjoint and keeps
 its own part; then the pad regions are folded back onto the input samples they
-copied (reflect/mirror/nearest/wrap add onto the edges; constant drops them).
+copied by :func:`signalspace.ops.engines.fold` (reflect/mirror/nearest/wrap add onto
+the edges; constant drops them).
 
 Schedulers and clusters
     Nothing here chooses a scheduler: the graphs run on whatever dask uses
@@ -72,7 +74,7 @@ import numpy as np
 
 from ._errors import InvalidParameterError, InvalidTypeError, ShapeError
 from ._validation import describe, finite_float
-from .ops.geometry import ConvGeometry, boundary_index
+from .ops.engines import fold, pad
 
 __all__ = ["compute", "conv_adjoint_dask", "conv_dask", "current_client", "progress", "progress_active"]
 
@@ -218,43 +220,6 @@ def _concat_nested(blocks: np.ndarray, first_axis: int) -> Any:
     return da.concatenate(parts, axis=first_axis)
 
 
-def _promote(x: Any, cval: Any) -> Any:
-    kind = x.dtype.kind
-    if kind in "biu":
-        x = x.astype(np.complex128 if isinstance(cval, complex) else np.float64)
-    elif kind == "f" and isinstance(cval, complex) and cval.imag != 0:
-        x = x.astype(np.result_type(x.dtype, np.complex64))
-    return x
-
-
-def _pad_dask(x: Any, geometry: ConvGeometry, first: int) -> Any:
-    """Pad spatial axes ``first .. first + ndim - 1`` of a dask array as ``geometry`` says (cval for constant)."""
-    import dask.array as da
-
-    for i, ((before, after), mode) in enumerate(zip(geometry.pad, geometry.boundary, strict=True)):
-        if before == 0 and after == 0:
-            continue
-        ax = first + i
-        n = x.shape[ax]
-        pieces = []
-        for width, positions in ((before, np.arange(-before, 0)), (0, None), (after, np.arange(n, n + after))):
-            if positions is None:
-                pieces.append(x)
-                continue
-            if width == 0:
-                continue
-            if mode == "constant":
-                shape = list(x.shape)
-                shape[ax] = width
-                chunks = list(x.chunks)
-                chunks[ax] = (width,)
-                pieces.append(da.full(tuple(shape), geometry.cval, dtype=x.dtype, chunks=tuple(chunks)))
-            else:
-                pieces.append(da.take(x, boundary_index(positions, n, mode), axis=ax))
-        x = da.concatenate(pieces, axis=ax)
-    return x
-
-
 # ------------------------------------------------------------------ block functions
 def _forward_block(block: np.ndarray, conv: Any) -> np.ndarray:
     return np.asarray(conv(block))
@@ -281,47 +246,6 @@ def _adjoint_segment(
     put = batch + tuple(slice(d, d + n) for d, n in zip(dst, length, strict=True))
     out[put] = g[take]
     return out
-
-
-def _fold_block(slab: np.ndarray, axis: int, targets: np.ndarray, low: int, size: int) -> np.ndarray:
-    shape = list(slab.shape)
-    shape[axis] = size
-    out = np.zeros(shape, dtype=slab.dtype)
-    np.add.at(np.moveaxis(out, axis, 0), targets - low, np.moveaxis(slab, axis, 0))
-    return out
-
-
-def _fold_dask(g: Any, geometry: ConvGeometry, first: int) -> Any:
-    """Adjoint of :func:`_pad_dask` (with zero constant): fold each pad sample back onto the sample it copied."""
-    import dask.array as da
-
-    for i, ((before, after), mode) in enumerate(zip(geometry.pad, geometry.boundary, strict=True)):
-        if before == 0 and after == 0:
-            continue
-        ax = first + i
-        n = geometry.input_shape[i]
-        core = g[(slice(None),) * ax + (slice(before, before + n),)]
-        if mode != "constant":
-            positions = np.concatenate([np.arange(-before, 0), np.arange(n, n + after)])
-            where = np.concatenate([np.arange(before), np.arange(before + n, before + n + after)])
-            targets = boundary_index(positions, n, mode)
-            low, high = int(targets.min()), int(targets.max()) + 1
-            slab = da.take(g, where, axis=ax).rechunk({ax: -1})
-            chunks = list(slab.chunks)
-            chunks[ax] = (high - low,)
-            added = slab.map_blocks(
-                _fold_block, ax, targets, low, high - low, chunks=tuple(chunks), dtype=g.dtype,
-            )
-            index = (slice(None),) * ax
-            parts = []
-            if low > 0:
-                parts.append(core[(*index, slice(0, low))])
-            parts.append(core[(*index, slice(low, high))] + added)
-            if high < n:
-                parts.append(core[(*index, slice(high, n))])
-            core = da.concatenate(parts, axis=ax) if len(parts) > 1 else parts[0]
-        g = core
-    return g
 
 
 def _layout(conv: Any, values: Any, name: str) -> tuple[Any, int, bool]:
@@ -383,12 +307,12 @@ def conv_dask(conv: Any, values: Any) -> Any:
             f"values has {c_in} channels (last axis of shape {tuple(values.shape)}) but the kernel expects "
             f"c_in = {conv.c_in} (kernel shape {conv.kernel.shape})"
         )
-    x = _promote(x, geometry.cval)
+    x = x.astype(conv.compute_dtype(x.dtype), copy=False)
     block_conv = _valid_conv(conv)
     probe = np.asarray(block_conv(np.zeros((*(1,) * nb, *(r + 1 for r in geometry.reach), c_in), dtype=x.dtype)))
     probe = probe.reshape((*(1,) * nb, *(1,) * nd, -1))
     out_dtype, c_out = probe.dtype, probe.shape[-1]
-    xp = _pad_dask(x, geometry, nb)
+    xp = pad(x, geometry, first=nb, cval=geometry.cval)
     if len(x.chunks[-1]) > 1:
         xp = xp.rechunk({xp.ndim - 1: -1})
 
@@ -528,7 +452,7 @@ def conv_adjoint_dask(conv: Any, values: Any, input_shape: Sequence[int] | None 
             func, chunks=chunks, dtype=out_dtype, meta=np.empty((0,) * len(chunks), out_dtype)
         )
     g = _concat_nested(blocks, nb)
-    x = _fold_dask(g, geometry, nb)
+    x = fold(g, geometry, first=nb)
     if squeeze and c_in == 1:
         x = x[..., 0]
     return x

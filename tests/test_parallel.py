@@ -237,3 +237,24 @@ def test_progress_local_bar_and_compute():
     assert not parallel.progress_active()
     assert "100%" in out.getvalue()
     np.testing.assert_allclose(y[:, 0], np.convolve(np.arange(200.0), np.ones(5), mode="same"))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dask_and_memory_agree_with_large_cval(dtype):
+    """Both paths put cval only where the padding is: interior samples equal the cval = 0 result."""
+    from reference import reference
+
+    rng = np.random.default_rng(21)
+    x = rng.standard_normal((40, 30, 2)).astype(dtype)
+    k = rng.standard_normal((5, 4)).astype(dtype)
+    conv = ss.Conv(k, padding="same", boundary=("constant", "reflect"), cval=1e4)
+    memory = conv(x)
+    lazy = parallel.conv_dask(conv, da.from_array(x, chunks=(7, 9, 1))).compute()
+    expected = reference(x.astype(np.float64), k.astype(np.float64), 1, 1, [(2, 2), (1, 2)], ["constant", "reflect"],
+                         True, 1e4)
+    tol = 1e-3 if dtype == np.float32 else 1e-9
+    for got in (memory, lazy):
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, expected, rtol=tol, atol=tol)
+    interior = ss.Conv(k, padding="same", boundary=("constant", "reflect"))(x)[2:-2]
+    np.testing.assert_array_equal(memory[2:-2], interior)

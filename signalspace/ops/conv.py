@@ -25,24 +25,35 @@ axes flipped when ``flip``: the ``a`` of the formula above), ``stride``,
 ``dilation``, ``padding``, ``boundary``, ``cval``, ``flip`` and
 :meth:`Conv.geometry`.
 
-``cval``: with a non-zero constant the map is affine,
-``conv(x) = A x + cval * (response of the kernel to the padding)``; the adjoint
-and the matrix are those of the linear part ``A`` (``cval = 0``).
+``padding="same"`` pads ``(reach // 2, reach - reach // 2)`` per axis
+(``reach = dilation * (k - 1)``): for an even kernel the extra sample goes after
+the input, as in PyTorch and TensorFlow (scipy.ndimage centres it the other way;
+see :mod:`signalspace.ops.geometry`).
+
+``cval``: with a non-zero constant (finite; a complex ``cval`` makes the
+computation complex) the map is affine, ``conv(x) = A x + conv.offset(shape)``
+where ``A`` is the linear part (the same Conv with ``cval = 0``) and
+``conv.offset(shape) = conv(0)`` the response of the kernel to the padding
+constant: non-zero only at outputs whose window touches a "constant" pad.  It
+is added exactly there, so samples away from the border are those of ``A x``.
+The adjoint, :meth:`Conv.operator`, :meth:`Conv.to_matrix` and the Toeplitz
+builders are those of the linear part ``A``.
 """
 
 from __future__ import annotations
 
 import cmath
 import math
+import threading
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from .._errors import InvalidParameterError, InvalidTypeError, ShapeError
+from .._errors import InvalidParameterError, InvalidTypeError, ShapeError, SignalspaceError
 from .._validation import describe, one_of, per_axis, positive_int
 from ..domain import CHANNEL_DIM, Axis, Channels, Domain
-from ..signal import Signal, is_lazy
+from ..signal import Signal, _axis_from_coord, is_lazy
 from . import engines
 from .base import LinearOperator
 from .geometry import BOUNDARIES, ConvGeometry
@@ -57,8 +68,40 @@ def _is_xarray(value: Any) -> bool:
     return type(value).__module__.startswith("xarray") and hasattr(value, "dims")
 
 
-def _compute_dtype(x_dtype: np.dtype, kernel_dtype: np.dtype) -> np.dtype:
-    """float32 stays float32, complex kernels make complex data, integers and bools become float64."""
+class _Cache:
+    """A small thread-safe FIFO cache: ``get(key, make)`` builds a missing value outside the lock.
+
+    Two threads that miss the same key both build it; the first stored wins and both get it.
+    Pickles empty (dask ships Convs to workers).
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._data: dict = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, make: Any) -> Any:
+        value = self._data.get(key)  # a single dict lookup is atomic; only insertion + eviction take the lock
+        if value is None:
+            value = make()
+            with self._lock:
+                value = self._data.setdefault(key, value)
+                while len(self._data) > self._size:
+                    del self._data[next(iter(self._data))]
+        return value
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __getstate__(self) -> dict:
+        return {"size": self._size}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["size"])
+
+
+def _compute_dtype(x_dtype: np.dtype, kernel_dtype: np.dtype, complex_cval: bool = False) -> np.dtype:
+    """float32 stays float32, complex kernels (or cval) make complex data, integers and bools become float64."""
     x_dtype = np.dtype(x_dtype)
     if x_dtype.kind in "biu":
         x_dtype = np.dtype(np.float64)
@@ -66,7 +109,7 @@ def _compute_dtype(x_dtype: np.dtype, kernel_dtype: np.dtype) -> np.dtype:
         x_dtype = np.dtype(np.float32)
     elif x_dtype.kind not in "fc":
         raise InvalidTypeError(f"x must have a numeric dtype, got {x_dtype}")
-    if np.dtype(kernel_dtype).kind == "c":
+    if np.dtype(kernel_dtype).kind == "c" or complex_cval:
         return np.result_type(x_dtype, np.complex64)
     return x_dtype
 
@@ -83,20 +126,32 @@ class Conv:
     stride, dilation : int or sequence of int, default 1
         Per axis or one for all, >= 1.
     padding : {"valid", "same", "full"}, int or sequence of (before, after)
-        Samples added before and after the input along each axis.
+        Samples added before and after the input along each axis.  With
+        ``reach = dilation * (k - 1)``: "valid" pads nothing, "full" pads
+        ``(reach, reach)`` and "same" ``(reach // 2, reach - reach // 2)``: an
+        even kernel gets its extra pad sample *after* the input (PyTorch and
+        TensorFlow's convention; ``scipy.ndimage.correlate`` equals it with
+        ``origin=-1`` on such axes).
     boundary : str or sequence of str, default "constant"
         Values of the padding, with scipy.ndimage's meanings: "constant"
         (``cval``), "reflect" (``dcba|abcd|dcba``), "mirror" (``dcb|abcd|cba``),
         "nearest" (``aaaa|abcd|dddd``), "wrap" (``abcd|abcd|abcd``).
-    cval : float, default 0.0
-        The constant of "constant" padding.
+    cval : float or complex, default 0.0
+        The constant of "constant" padding; finite.  A complex ``cval`` (with a
+        non-zero imaginary part) makes the output complex even for real data
+        and kernel.  With ``cval != 0`` the map is affine: see :meth:`offset`.
     flip : bool, default False
         Flip the kernel's spatial axes (true convolution instead of correlation).
     method : str, default "auto"
         Engine: "auto", "direct", "numpy1d", "ndimage", "im2col", "fft", "oa"
         or "separable" (see :mod:`signalspace.ops.engines`).
     dims : sequence of str, optional
-        Names of the spatial axes, to match an ``xarray.DataArray`` input.
+        Names of the spatial axes, to match an ``xarray.DataArray`` input.  The
+        input's coordinates along these dims must be numeric and regularly
+        spaced (as for :meth:`Signal.from_xarray`); the output's are those of
+        :meth:`ConvGeometry.output_domain`.  Irregular coordinates raise
+        InvalidParameterError; datetime, timedelta and string coordinates raise
+        InvalidTypeError (convert them to numbers first).
     channel_names : sequence of str, optional
         Names of the ``c_out`` output channels (default ``c0, c1, ...``).
     ndim : int, optional
@@ -187,7 +242,12 @@ class Conv:
         self.boundary = per_axis(tuple(boundary), ndim, "boundary", lambda b, n: one_of(b, n, BOUNDARIES))
         if not isinstance(cval, (int, float, complex, np.number)) or isinstance(cval, bool):
             raise InvalidTypeError(f"cval must be a number, got {describe(cval)}")
-        self.cval = cval.item() if isinstance(cval, np.number) else cval
+        cval = cval.item() if isinstance(cval, np.number) else cval
+        if not cmath.isfinite(cval):
+            raise InvalidParameterError(f"cval must be finite (it is the value of the padding), got {cval!r}")
+        if isinstance(cval, complex) and cval.imag == 0:
+            cval = cval.real
+        self.cval: float | complex = cval
         if not isinstance(flip, (bool, np.bool_)):
             raise InvalidTypeError(f"flip must be True or False, got {describe(flip)}")
         self.flip = bool(flip)
@@ -208,15 +268,16 @@ class Conv:
         corr = kernel[tuple(slice(None, None, -1) for _ in range(ndim))] if self.flip else kernel
         self.correlation_kernel = np.ascontiguousarray(corr)
         self.correlation_kernel.setflags(write=False)
-        self._geometries: dict[tuple, ConvGeometry] = {}
-        self._plans: dict[tuple, engines.Plan] = {}
+        self._geometries = _Cache(_CACHE_SIZE)
+        self._plans = _Cache(_CACHE_SIZE)
 
     def _check_padding(self, padding: Any) -> None:
-        reach = [d * (k - 1) for d, k in zip(self.dilation, self.spatial_shape, strict=True)]
-        ConvGeometry.create(
-            [r + 1 for r in reach], self.spatial_shape, stride=self.stride, dilation=self.dilation,
-            padding=padding, boundary=self.boundary,
-        )
+        ConvGeometry.pads_for(padding, self.reach)
+
+    @property
+    def reach(self) -> tuple[int, ...]:
+        """``dilation * (k - 1)`` per spatial axis."""
+        return tuple(d * (k - 1) for d, k in zip(self.dilation, self.spatial_shape, strict=True))
 
     # ------------------------------------------------------------ properties
     @property
@@ -244,36 +305,34 @@ class Conv:
     def geometry(self, input_spatial_shape: Sequence[int]) -> ConvGeometry:
         """The :class:`ConvGeometry` of this convolution on an input of spatial shape ``input_spatial_shape``."""
         key = tuple(int(n) for n in input_spatial_shape)
-        geometry = self._geometries.get(key)
-        if geometry is None:
-            if len(key) != self.ndim:
-                raise ShapeError(
-                    f"input_spatial_shape must have {self.ndim} axes (the kernel's spatial axes), got {key}"
-                )
-            geometry = ConvGeometry.create(
-                key, self.spatial_shape, stride=self.stride, dilation=self.dilation, padding=self.padding,
-                boundary=self.boundary, cval=self.cval,
-            )
-            if len(self._geometries) >= _CACHE_SIZE:
-                self._geometries.pop(next(iter(self._geometries)))
-            self._geometries[key] = geometry
-        return geometry
+        if len(key) != self.ndim:
+            raise ShapeError(f"input_spatial_shape must have {self.ndim} axes (the kernel's spatial axes), got {key}")
+        return self._geometries.get(key, lambda: ConvGeometry.create(
+            key, self.spatial_shape, stride=self.stride, dilation=self.dilation, padding=self.padding,
+            boundary=self.boundary, cval=self.cval,
+        ))
 
     def plan(self, input_spatial_shape: Sequence[int], channels: int, batch: int, dtype: Any) -> engines.Plan:
         """The engine plan (geometry, kernel in the compute dtype, caches) for one input layout."""
-        dtype = _compute_dtype(dtype, self.kernel.dtype)
+        dtype = self.compute_dtype(dtype)
         key = (tuple(input_spatial_shape), channels, batch, dtype)
-        plan = self._plans.get(key)
-        if plan is None:
+
+        def make() -> engines.Plan:
             geometry = self.geometry(input_spatial_shape)
             kernel = self.correlation_kernel.astype(dtype, copy=False)
             c_in = channels if self.depthwise else self.c_in
             c_out = channels if self.depthwise else self.c_out
-            plan = engines.Plan(geometry, kernel, self.depthwise, c_in, c_out, batch)
-            if len(self._plans) >= _CACHE_SIZE:
-                self._plans.pop(next(iter(self._plans)))
-            self._plans[key] = plan
-        return plan
+            return engines.Plan(geometry, kernel, self.depthwise, c_in, c_out, batch)
+
+        return self._plans.get(key, make)
+
+    def compute_dtype(self, dtype: Any) -> np.dtype:
+        """The dtype the convolution computes in (and returns) for data of ``dtype``.
+
+        float32 stays float32; a complex kernel or complex ``cval`` makes it
+        complex; integers and bools become float64.
+        """
+        return _compute_dtype(dtype, self.kernel.dtype, isinstance(self.cval, complex))
 
     def engine(self, input_shape: Sequence[int], dtype: Any = np.float64) -> str:
         """The engine ``method="auto"`` picks for an input array of shape ``input_shape``.
@@ -316,12 +375,39 @@ class Conv:
             return (*batch, *out, c_out)
         return (*batch, *out)
 
-    def _kernel_response(self, dtype: np.dtype) -> np.ndarray:
-        a = self.correlation_kernel.astype(dtype)
-        total = a.sum(axis=tuple(range(self.ndim)))
-        return total if self.depthwise else total.sum(axis=0)
+    def offset(self, input_shape: Sequence[int], dtype: Any = np.float64) -> np.ndarray:
+        """``conv(0)`` on an input array of shape ``input_shape``: the constant part of an affine Conv.
 
-    def _forward_array(self, x: Any, method: str | None = None) -> Any:
+        ``conv(x) == A x + conv.offset(x.shape)`` where ``A`` (:meth:`operator`,
+        :meth:`to_matrix`) is the linear part.  It is ``cval`` times the
+        correlation of the kernel with the indicator of the "constant" padding,
+        so zero wherever the window reads no padding constant (and everywhere
+        when ``cval == 0``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import signalspace as ss
+        >>> conv = ss.Conv(np.ones(3), padding="same", cval=2.0)
+        >>> conv.offset((5,))
+        array([2., 0., 0., 0., 2.])
+        >>> x = np.arange(5.0)
+        >>> bool(np.allclose(conv(x), conv.to_matrix((5,)) @ x + conv.offset((5,))))
+        True
+        """
+        batch, spatial, c, channel_axis = self._layout(tuple(int(n) for n in input_shape), "input_shape")
+        plan = self.plan(spatial, c, math.prod(batch), dtype)
+        c_out = c if self.depthwise else self.c_out
+        out = plan.geometry.output_shape
+        response = engines.cval_response(plan, self.cval)
+        if response is None:
+            y = np.zeros((*out, c_out), dtype=plan.dtype)
+        else:
+            y = np.broadcast_to(response, (*out, c_out)).astype(plan.dtype)
+        y = np.broadcast_to(y, (*batch, *out, c_out)).copy()
+        return y if channel_axis or c_out != 1 else y[..., 0]
+
+    def _forward_array(self, x: Any, method: str | None = None, linear: bool = False) -> Any:
         if isinstance(x, Signal):
             x = x.values
         if is_lazy(x):  # chunked, with a halo of the kernel's reach (signalspace.parallel)
@@ -333,14 +419,10 @@ class Conv:
         nb = math.prod(batch)
         plan = self.plan(spatial, c, nb, x.dtype)
         xb = x.reshape((nb, *spatial, c)).astype(plan.dtype, copy=False)
-        shift = self.cval != 0 and any(
-            b == "constant" and p != (0, 0) for b, p in zip(plan.geometry.boundary, plan.geometry.pad, strict=True)
-        )
-        if shift:
-            xb = xb - np.asarray(self.cval, dtype=plan.dtype)
         y = engines.forward(xb, plan, method or self.method)
-        if shift:
-            y = y + (self.cval * self._kernel_response(plan.dtype)).astype(plan.dtype)
+        response = None if linear else engines.cval_response(plan, self.cval)
+        if response is not None:  # the padding constant, added only where windows read it
+            y += response
         out = plan.geometry.output_shape
         if channel_axis or y.shape[-1] != 1:
             return y.reshape((*batch, *out, y.shape[-1]))
@@ -352,12 +434,8 @@ class Conv:
             if len(spatial) != self.ndim:
                 raise ShapeError(f"input_shape must give the {self.ndim} spatial sizes of x, got {spatial}")
             return spatial
-        # pads depend on the kernel's reach only, so a dummy geometry gives them
-        reach = [d * (k - 1) for d, k in zip(self.dilation, self.spatial_shape, strict=True)]
-        pads = ConvGeometry.create(
-            [r + 1 for r in reach], self.spatial_shape, stride=self.stride, dilation=self.dilation,
-            padding=self.padding, boundary=self.boundary,
-        ).pad
+        reach = self.reach
+        pads = ConvGeometry.pads_for(self.padding, reach)
         sizes = []
         for axis, (o, s, r, (pb, pa)) in enumerate(zip(out_spatial, self.stride, reach, pads, strict=True)):
             lo = max(1, (o - 1) * s + r + 1 - pb - pa)
@@ -438,22 +516,43 @@ class Conv:
         input_shape : sequence of int, optional
             Spatial shape of the model x; needed only when a stride makes it ambiguous.
         domain : Domain, optional
-            For a Signal ``y``: the Domain of the result (default: rebuilt from the geometry).
+            For a Signal ``y``: the Domain of the result (default:
+            :meth:`ConvGeometry.input_domain` of ``y``'s domain).
+
+        Returns
+        -------
+        ndarray or Signal
+            Shaped like an input of :meth:`forward`.  With ``cval != 0`` this is
+            the adjoint of the linear part (see :meth:`offset`).
+
+        Examples
+        --------
+        The dot test ``<conv(x), y> == <x, conv.adjoint(y)>``:
+
+        >>> import numpy as np
+        >>> import signalspace as ss
+        >>> conv = ss.Conv(np.array([1.0, 2.0, 3.0]), padding="same", boundary="reflect")
+        >>> rng = np.random.default_rng(0)
+        >>> x, y = rng.standard_normal(8), rng.standard_normal(8)
+        >>> bool(np.isclose(np.dot(conv(x), y), np.dot(x, conv.adjoint(y))))
+        True
+
+        A stride makes the input length ambiguous; ``input_shape`` resolves it.
+        On a Signal the result lives on the input grid again:
+
+        >>> d = ss.Domain([ss.Axis("time", 10, step=0.5)])
+        >>> strided = ss.Conv(np.ones(3), stride=2, padding="same")
+        >>> back = strided.adjoint(strided(ss.Signal(np.ones((10, 1)), d)), input_shape=(10,))
+        >>> back.domain == d, back.shape
+        (True, (10, 1))
         """
         if isinstance(y, Signal):
             if domain is not None and input_shape is None:
                 input_shape = domain.shape
             values = self._adjoint_array(y.values, input_shape)
             spatial = values.shape[:-1]
-            g = self.geometry(spatial)
             if domain is None:
-                axes = []
-                for i, axis in enumerate(y.domain.axes):
-                    step = axis.step / g.stride[i]
-                    first = -g.pad[i][0] + g.reach[i] / 2
-                    axes.append(Axis(axis.name, spatial[i], step=step, origin=axis.origin - step * first,
-                                     unit=axis.unit))
-                domain = y.domain.with_axes(axes)
+                domain = self.geometry(spatial).input_domain(y.domain)
             channels = y.channels if self.depthwise else Channels.generic(values.shape[-1])
             return Signal(values, domain, channels, y.attrs)
         return self._adjoint_array(y, input_shape)
@@ -464,7 +563,10 @@ class Conv:
         return ConvAdjoint(self)
 
     def operator(self, input_shape: Sequence[int]) -> ConvOperator:
-        """This convolution as a :class:`~signalspace.ops.base.LinearOperator` on arrays of ``input_shape``."""
+        """This convolution as a :class:`~signalspace.ops.base.LinearOperator` on arrays of ``input_shape``.
+
+        With ``cval != 0`` it is the linear part (see :meth:`offset`).
+        """
         return ConvOperator(self, input_shape)
 
     def as_linear_operator(self, input_shape: Sequence[int]) -> Any:
@@ -483,7 +585,11 @@ class Conv:
         return self.operator(input_shape).to_scipy()
 
     def to_matrix(self, input_shape: Sequence[int], format: str = "csr") -> Any:
-        """The (block-)Toeplitz matrix of this convolution (see :func:`signalspace.ops.toeplitz.conv_matrix`)."""
+        """The (block-)Toeplitz matrix of this convolution (see :func:`signalspace.ops.toeplitz.conv_matrix`).
+
+        With ``cval != 0`` it is the matrix of the linear part:
+        ``conv(x).ravel() == M @ x.ravel() + conv.offset(x.shape).ravel()``.
+        """
         from .toeplitz import conv_matrix
 
         return conv_matrix(self, input_shape, format=format)
@@ -534,21 +640,17 @@ class Conv:
         for name, coord in src.coords.items():
             if all(d in batch for d in coord.dims):
                 coords[name] = coord
-        for i, d in enumerate(dims):
+        # the convolved dims' coordinates -> Axes (regular, numeric: as Signal.from_xarray) -> output_domain
+        out_domain = g.output_domain(Domain(tuple(_coord_axis(src, d) for d in dims)))
+        for d, axis in zip(dims, out_domain.axes, strict=True):
             if d not in src.coords:
                 continue
-            c = np.asarray(src.coords[d].values, dtype=np.float64)
             attrs = dict(src.coords[d].attrs)
-            step = float(attrs.get("step", c[1] - c[0] if c.size > 1 else 1.0))
-            origin = float(attrs.get("origin", c[0]))
-            first = -g.pad[i][0] + g.reach[i] / 2
-            new_origin = origin + step * first
-            new_step = step * g.stride[i]
             if "step" in attrs:
-                attrs["step"] = new_step
+                attrs["step"] = axis.step
             if "origin" in attrs:
-                attrs["origin"] = new_origin
-            coords[d] = (d, new_origin + new_step * np.arange(g.output_shape[i]), attrs)
+                attrs["origin"] = axis.origin
+            coords[d] = (d, axis.coords, attrs)
         out_dims = [*batch, *dims, CHANNEL_DIM]
         if self.depthwise:
             if has_channel:
@@ -562,6 +664,20 @@ class Conv:
         if not has_channel and result.sizes[CHANNEL_DIM] == 1:
             result = result.isel({CHANNEL_DIM: 0}, drop=True)
         return result.transpose(*[d for d in da.dims if d in result.dims], ...)
+
+
+def _coord_axis(da: Any, dim: str) -> Axis:
+    """The Axis of DataArray dim ``dim``, refusing coordinates a Signal would refuse (irregular, non-numeric)."""
+    coord = da.coords.get(dim)
+    if coord is not None and coord.dtype.kind in "mM":
+        raise InvalidTypeError(
+            f"x's coordinate {dim!r} along a convolved dim has dtype {coord.dtype}; Conv needs numeric, regularly "
+            f"spaced coordinates (convert datetimes to seconds, e.g. (t - t[0]) / np.timedelta64(1, 's'))"
+        )
+    try:
+        return _axis_from_coord(da, dim)
+    except SignalspaceError as error:
+        raise type(error)(f"x's coordinate along the convolved dim {dim!r}: {error}") from None
 
 
 class ConvAdjoint:
@@ -585,6 +701,10 @@ class ConvAdjoint:
 class ConvOperator(LinearOperator):
     """A :class:`Conv` bound to one input array shape, as a :class:`~signalspace.ops.base.LinearOperator`.
 
+    It is the *linear part* of the convolution: for ``cval != 0`` it computes
+    ``conv(x) - conv.offset(shape)`` (the padding constant taken as 0), as
+    :meth:`Conv.to_matrix` does, so forward, adjoint and matrix agree.
+
     Examples
     --------
     >>> import numpy as np
@@ -603,9 +723,7 @@ class ConvOperator(LinearOperator):
         self._spatial = conv._layout(shape, "input_shape")[1]
 
     def _forward(self, x: np.ndarray) -> np.ndarray:
-        if self.conv.cval != 0:
-            raise InvalidParameterError("a Conv with cval != 0 is affine, not linear; use cval=0 for an operator")
-        return self.conv._forward_array(x)
+        return self.conv._forward_array(x, linear=True)
 
     def _adjoint(self, y: np.ndarray) -> np.ndarray:
         return self.conv._adjoint_array(y, self._spatial)

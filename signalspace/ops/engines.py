@@ -6,8 +6,9 @@ Every engine computes the same thing, the strided, dilated cross-correlation of
     y[b, i, o] = sum_k sum_c a[k, c, o] * xp[b, i * stride + k * dilation, c]
 
 and its exact adjoint, on arrays laid out ``(batch, spatial..., channels)``.
-The padding constant is always 0 here (:class:`Conv` removes ``cval`` by
-linearity before calling an engine).  A depthwise plan has a bare spatial
+The padding constant is always 0 here: :class:`Conv` adds the response to a
+non-zero ``cval`` afterwards, :func:`cval_response` (non-zero only at outputs
+whose window reads the "constant" padding).  A depthwise plan has a bare spatial
 kernel applied to every channel.
 
 Engines
@@ -18,6 +19,8 @@ Engines
     padded input: stride and dilation are native.  The reference fallback.
 ``numpy1d``
     ``np.convolve`` on one 1-D row (no batch, one channel), constant boundary.
+    A stride ``s`` runs natively by polyphase decomposition: ``s`` correlations
+    of ``n / s`` samples with ``k / s`` taps each (``n k / s`` multiply-adds).
 ``ndimage``
     :func:`scipy.ndimage.correlate` with its own boundary handling (one mode on
     every axis) or on the padded input; stride 1, dilation 1, depthwise.
@@ -35,7 +38,10 @@ Engines
 ``oa``
     overlap-add for long 1-D signals: blocks transformed in one batched
     real FFT call, overlap added by reshapes.  Strided FFT and overlap-add
-    compute every output and then subsample (no cheaper exact path for them).
+    compute every output and then subsample (no cheaper exact path for them),
+    and the cost model charges them the un-strided length, so a strided 1-D
+    convolution goes to the strided-native engines (``numpy1d`` polyphase,
+    ``im2col``, ``direct``) unless the kernel is long enough for FFTs to win.
 ``separable``
     for a kernel that is exactly rank-1 (outer product of 1-D taps, times a
     channel matrix): one 1-D pass per axis (:func:`scipy.ndimage.correlate1d`
@@ -52,7 +58,7 @@ timing each engine on a few sizes; only their ratios matter::
 
     direct      T = taps * n_out * (0.05e-9 * c_mix + 0.3e-9 * c_out) + 6e-6 * taps
                   (one channel or depthwise: 1.8e-9 * taps * n_out * c: a temporary per tap)
-    numpy1d     T = 0.2e-9 * taps * n_out
+    numpy1d     T = 0.18e-9 * n * k / stride  (polyphase for stride > 1)
     ndimage     T = 0.7e-9 * taps * n_out * c          (+ a pad copy if needed)
     im2col      T = 0.6e-9 * taps * n_out * c_in + 0.025e-9 * taps * n_out * c_in * c_out
                   (one channel or depthwise: 2e-9 * taps * n_out * c: never picked over ndimage)
@@ -95,9 +101,11 @@ import numpy as np
 from .._errors import InvalidParameterError, UnknownNameError
 from .geometry import ConvGeometry, boundary_index
 
-__all__ = ["ENGINES", "Plan", "adjoint", "applicable", "choose", "convolve1d", "estimate", "forward", "plan1d"]
+__all__ = [
+    "ENGINES", "Plan", "adjoint", "applicable", "choose", "convolve1d", "cval_response", "estimate", "fold", "forward",
+    "pad", "plan1d",
+]
 
-_NP_PAD = {"constant": "constant", "reflect": "symmetric", "mirror": "reflect", "nearest": "edge", "wrap": "wrap"}
 _WORKERS = max(1, os.cpu_count() or 1)
 _CHUNK_BYTES = 2**18  # patches of a chunk stay in L2: measured 8.0 ms vs 15 ms at 32 MiB (3->16, 512^2)
 
@@ -151,54 +159,174 @@ class Plan:
         eye = np.eye(self.c_in, dtype=self.dtype)
         return self.kernel[..., None, None] * eye
 
+    def cached(self, key: Any, make: Any) -> Any:
+        """``cache[key]``, built by ``make()`` when missing (thread-safe: concurrent builders keep the first)."""
+        try:
+            return self.cache[key]
+        except KeyError:
+            return self.cache.setdefault(key, make())  # dict.setdefault is atomic: no lost or evicted entries
+
     @property
     def separable(self) -> tuple[list[np.ndarray], np.ndarray | None] | None:
         """``(taps per axis, channel matrix or None)`` when the kernel is exactly rank-1, else None."""
-        if "separable" not in self.cache:
-            self.cache["separable"] = _factorize(self.kernel, self.ndim, self.depthwise)
-        return self.cache["separable"]
+        return self.cached("separable", lambda: _factorize(self.kernel, self.ndim, self.depthwise))
+
+
+def cval_response(plan: Plan, cval: complex) -> np.ndarray | None:
+    """``conv(0)`` for padding constant ``cval``: shape ``output_shape + (c_out or 1,)``, or None when it is 0.
+
+    The padded input of zeros is ``cval`` on the pad mask ``m`` (1 where any
+    "constant" axis is outside the input) so the response is ``cval *
+    correlate(m, a)``.  Since ``1 - m`` is the outer product of per-axis
+    indicators, ``correlate(m, a) = sum(a) - contract(a, U_0, ..., U_{d-1})``
+    with ``U_j[i, k] = 1`` when tap ``k`` of output ``i`` is inside along axis
+    ``j``: a few small tensor contractions, no N-D convolution.  Outputs whose
+    window reads no constant are set to exactly 0.  Cached on the plan.
+    """
+    g = plan.geometry
+    constant = [j for j in range(g.ndim) if g.boundary[j] == "constant" and g.pad[j] != (0, 0)]
+    if cval == 0 or not constant:
+        return None
+
+    def make() -> np.ndarray:
+        nd = g.ndim
+        a = plan.kernel.astype(np.complex128 if plan.dtype.kind == "c" else np.float64)
+        a = a[..., None] if plan.depthwise else a.sum(axis=-2)  # spatial + (c_out,): summed over c_in
+        total = a.sum(axis=tuple(range(nd)))
+        inside, touches = [], []
+        for j in range(nd):
+            table = g.input_indices(j) >= 0 if j in constant else np.ones((g.output_shape[j], g.kernel_shape[j]),
+                                                                            dtype=bool)
+            inside.append(table.astype(a.dtype))
+            touches.append(~table.all(axis=1))
+        letters = "abcdefghijklmnopqrstuvwxy"
+        taps, outs = letters[:nd], letters[nd : 2 * nd]
+        spec = ",".join(f"{o}{t}" for o, t in zip(outs, taps, strict=True)) + f",{taps}z->{outs}z"
+        inner = np.einsum(spec, *inside, a, optimize=True)
+        mask = np.zeros(g.output_shape, dtype=bool)
+        for j in constant:
+            mask |= touches[j].reshape([-1 if i == j else 1 for i in range(nd)])
+        response = np.where(mask[..., None], cval * (total - inner), 0)
+        return np.ascontiguousarray(response, dtype=plan.dtype)
+
+    return plan.cached(("cval", cval), make)
 
 
 # ---------------------------------------------------------------- padding ops
-def pad(x: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
-    """Pad the spatial axes of ``x`` (batch, spatial..., c) following the boundary modes (constant 0)."""
+# One definition of the boundary maps for numpy and dask: geometry.boundary_index says which input sample
+# each pad sample copies (-1: the constant).  pad() copies them, fold() (its adjoint) adds the gradient back.
+def _is_dask(x: Any) -> bool:
+    return hasattr(x, "__dask_graph__")
+
+
+def _pad_sources(geometry: ConvGeometry, axis: int) -> tuple[tuple[int, int], str, np.ndarray, np.ndarray]:
+    """``(pad, boundary, where, source)`` of one axis: pad sample at padded index ``where`` copies ``source``."""
+    (before, after), n, mode = geometry.pad[axis], geometry.input_shape[axis], geometry.boundary[axis]
+    positions = np.concatenate([np.arange(-before, 0), np.arange(n, n + after)])
+    where = np.concatenate([np.arange(before), np.arange(before + n, before + n + after)])
+    return (before, after), mode, where, boundary_index(positions, n, mode)
+
+
+def pad(x: Any, geometry: ConvGeometry, first: int = 1, cval: Any = 0) -> Any:
+    """Pad spatial axes ``first .. first + ndim - 1`` of ``x`` as ``geometry`` says (``cval`` for "constant").
+
+    Works on numpy arrays (one allocation; pad slabs filled axis after axis, so a corner takes the
+    value its last padded axis gives it) and on dask arrays (pad slabs become new chunks; the input's
+    chunks are untouched).  A pad sample is ``cval`` as soon as one "constant" axis is outside.
+    """
     if all(p == (0, 0) for p in geometry.pad):
         return x
-    modes = {geometry.boundary[i] for i, p in enumerate(geometry.pad) if p != (0, 0)}
-    widths = [(0, 0), *geometry.pad, (0, 0)]
-    if len(modes) == 1:
-        return _np_pad(x, widths, modes.pop())
-    out = x
-    for axis, (p, mode) in enumerate(zip(geometry.pad, geometry.boundary, strict=True)):
-        if p != (0, 0):
-            w = [(0, 0)] * x.ndim
-            w[axis + 1] = p
-            out = _np_pad(out, w, mode)
+    if _is_dask(x):
+        import dask.array as da
+
+        for i in range(geometry.ndim):
+            (before, after), mode, _, source = _pad_sources(geometry, i)
+            if before == 0 and after == 0:
+                continue
+            ax = first + i
+            pieces = []
+            for width, index in ((before, source[:before]), (0, None), (after, source[before:])):
+                if index is None:
+                    pieces.append(x)
+                elif width and mode == "constant":
+                    shape, chunks = list(x.shape), list(x.chunks)
+                    shape[ax], chunks[ax] = width, (width,)
+                    pieces.append(da.full(tuple(shape), cval, dtype=x.dtype, chunks=tuple(chunks)))
+                elif width:
+                    pieces.append(da.take(x, index, axis=ax))
+            x = da.concatenate(pieces, axis=ax)
+        return x
+    nd = geometry.ndim
+    shape = (*x.shape[:first], *geometry.padded_shape, *x.shape[first + nd :])
+    out = np.empty(shape, dtype=x.dtype)
+    core = [slice(None)] * len(shape)
+    for i, (before, _) in enumerate(geometry.pad):
+        core[first + i] = slice(before, before + geometry.input_shape[i])
+    out[tuple(core)] = x
+    for i in range(nd):
+        (before, after), mode, _, source = _pad_sources(geometry, i)
+        if before == 0 and after == 0:
+            continue
+        ax = first + i
+        # axes before i are padded already (their slabs feed the corners); axes after i not yet
+        index = list(core)
+        for j in range(i):
+            index[first + j] = slice(None)
+        for sl, src in ((slice(0, before), source[:before]), (slice(before + geometry.input_shape[i], None),
+                                                               source[before:])):
+            if sl.start == sl.stop or not len(src):
+                continue
+            index[ax] = sl
+            if mode == "constant":
+                out[tuple(index)] = cval
+            else:
+                index_src = list(index)
+                index_src[ax] = src + before
+                out[tuple(index)] = out[tuple(index_src)]
     return out
 
 
-def _np_pad(x: np.ndarray, widths: list, boundary: str) -> np.ndarray:
-    # numpy's symmetric/reflect/wrap repeat the pattern for pads longer than the axis, as ndimage does
-    return np.pad(x, widths, mode=_NP_PAD[boundary])
+def _fold_block(slab: np.ndarray, axis: int, targets: np.ndarray, low: int, size: int) -> np.ndarray:
+    """Sum the pad slab's samples onto the ``size`` input samples from ``low`` that they copy."""
+    shape = list(slab.shape)
+    shape[axis] = size
+    out = np.zeros(shape, dtype=slab.dtype)
+    np.add.at(np.moveaxis(out, axis, 0), targets - low, np.moveaxis(slab, axis, 0))
+    return out
 
 
-def fold(g: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
-    """Adjoint of :func:`pad`: add each padded sample's gradient onto the input sample it copies."""
-    for axis in range(geometry.ndim):
-        (pb, pa), n, mode = geometry.pad[axis], geometry.input_shape[axis], geometry.boundary[axis]
-        if pb == 0 and pa == 0:
+def fold(g: Any, geometry: ConvGeometry, first: int = 1) -> Any:
+    """Adjoint of :func:`pad` (with a zero constant): add each pad sample's gradient onto the input sample it copies.
+
+    ``g`` has the padded shape on axes ``first .. first + ndim - 1``; numpy or dask.
+    """
+    lazy = _is_dask(g)
+    for i in range(geometry.ndim):
+        (before, after), mode, where, targets = _pad_sources(geometry, i)
+        if before == 0 and after == 0:
             continue
-        ax = axis + 1
-        core = [slice(None)] * g.ndim
-        core[ax] = slice(pb, pb + n)
-        out = g[tuple(core)].copy()
+        n, ax = geometry.input_shape[i], first + i
+        core = g[(slice(None),) * ax + (slice(before, before + n),)]
         if mode != "constant":
-            positions = np.concatenate([np.arange(-pb, 0), np.arange(n, n + pa)])
-            where = np.concatenate([np.arange(pb), np.arange(pb + n, pb + n + pa)])
-            targets = boundary_index(positions, n, mode)
-            moved = np.moveaxis(out, ax, 0)
-            np.add.at(moved, targets, np.moveaxis(np.take(g, where, axis=ax), ax, 0))
-        g = out
+            low, high = int(targets.min()), int(targets.max()) + 1
+            if lazy:
+                import dask.array as da
+
+                slab = da.take(g, where, axis=ax).rechunk({ax: -1})
+                chunks = list(slab.chunks)
+                chunks[ax] = (high - low,)
+                added = slab.map_blocks(_fold_block, ax, targets, low, high - low, chunks=tuple(chunks),
+                                        dtype=g.dtype)
+                index = (slice(None),) * ax
+                parts = [core[(*index, slice(0, low))]] if low > 0 else []
+                parts.append(core[(*index, slice(low, high))] + added)
+                if high < n:
+                    parts.append(core[(*index, slice(high, n))])
+                core = da.concatenate(parts, axis=ax) if len(parts) > 1 else parts[0]
+            else:
+                core = core.copy()
+                np.add.at(np.moveaxis(core, ax, 0), targets, np.moveaxis(np.take(g, where, axis=ax), ax, 0))
+        g = core
     return g
 
 
@@ -454,12 +582,37 @@ def _adjoint1d(y: np.ndarray, plan: Plan, method: str) -> np.ndarray:
     return xg.reshape(1, n, 1)
 
 
+def _polyphase(plan: Plan) -> list[tuple[int, np.ndarray]]:
+    """Stride s: ``y[i] = sum_p sum_q h[q*s + p] xp[(i + q)*s + p]``, one short correlation per phase ``p``."""
+    h, s = _kernel1d(plan), plan.geometry.stride[0]
+    return [(p, h[p::s]) for p in range(min(s, len(h))) if np.any(h[p::s])]
+
+
 def _numpy1d_forward(x: np.ndarray, plan: Plan) -> np.ndarray:
-    return _forward1d(x, plan, "np")
+    g = plan.geometry
+    if g.stride[0] == 1:
+        return _forward1d(x, plan, "np")
+    # strided: polyphase, n * k / stride multiply-adds (never the full output subsampled)
+    s, n_out = g.stride[0], g.output_shape[0]
+    xp = pad(x, g).reshape(-1)
+    y = np.zeros(n_out, dtype=plan.dtype)
+    for p, v in _polyphase(plan):
+        y += np.convolve(xp[p::s], v[::-1], "valid")[:n_out]
+    return y.reshape(1, n_out, 1)
 
 
 def _numpy1d_adjoint(y: np.ndarray, plan: Plan) -> np.ndarray:
-    return _adjoint1d(y, plan, "np")
+    g = plan.geometry
+    if g.stride[0] == 1:
+        return _adjoint1d(y, plan, "np")
+    s = g.stride[0]
+    y1 = y.reshape(-1)
+    gp = np.zeros(g.padded_shape[0], dtype=plan.dtype)
+    for p, v in _polyphase(plan):
+        phase = gp[p::s]
+        back = np.convolve(y1, v.conj())[: len(phase)]
+        phase[: len(back)] += back
+    return fold(gp.reshape(1, -1, 1), g)
 
 
 # ---------------------------------------------------------------- ndimage
@@ -550,15 +703,16 @@ def _im2col_adjoint(y: np.ndarray, plan: Plan) -> np.ndarray:
     channel-transposed kernel, padded by ``reach - pad_before``), run by the im2col forward; else ``direct``."""
     if not (plan.unit_steps and plan.zero_boundary):
         return _direct_adjoint(y, plan)
-    if "im2col-adjoint" not in plan.cache:
+    def make() -> Plan:
         g = plan.geometry
         nd = g.ndim
         a = plan.kernel_matrix()[tuple(slice(None, None, -1) for _ in range(nd))].conj().swapaxes(-1, -2)
         padding = [(r - pb, n - o + pb) for r, (pb, _), n, o in zip(g.reach, g.pad, g.input_shape, g.output_shape,
                                                                       strict=True)]
         ag = ConvGeometry.create(g.output_shape, g.kernel_shape, dilation=g.dilation, padding=padding)
-        plan.cache["im2col-adjoint"] = Plan(ag, np.ascontiguousarray(a), False, plan.c_out, plan.c_in, plan.batch)
-    return _im2col_forward(y, plan.cache["im2col-adjoint"])
+        return Plan(ag, np.ascontiguousarray(a), False, plan.c_out, plan.c_in, plan.batch)
+
+    return _im2col_forward(y, plan.cached("im2col-adjoint", make))
 
 
 # ---------------------------------------------------------------- fft
@@ -584,8 +738,7 @@ def _kernel_spectrum(plan: Plan, lengths: tuple[int, ...], adjoint: bool) -> np.
     """Spectrum of the flipped, dilated kernel, channels first: (c_in, c_out, F...) or (1, 1, F...) depthwise."""
     from scipy import fft as sfft
 
-    key = ("fft", lengths)
-    if key not in plan.cache:
+    def make() -> np.ndarray:
         nd = plan.ndim
         h = _dilated(plan.kernel, plan.geometry.dilation, nd)[tuple(slice(None, None, -1) for _ in range(nd))]
         h = h[..., None, None] if plan.depthwise else h
@@ -595,13 +748,13 @@ def _kernel_spectrum(plan: Plan, lengths: tuple[int, ...], adjoint: bool) -> np.
             spec = sfft.fftn(h, s=lengths, axes=axes, workers=_WORKERS)
         else:
             spec = sfft.rfftn(h, s=lengths, axes=axes, workers=_WORKERS)
-        plan.cache[key] = np.ascontiguousarray(spec)
+        return np.ascontiguousarray(spec)
+
+    spectrum = plan.cached(("fft", lengths), make)
     if not adjoint:
-        return plan.cache[key]
-    key_h = ("fft-adjoint", lengths)
-    if key_h not in plan.cache:  # the conjugate spectrum, channels swapped, cached like the forward one
-        plan.cache[key_h] = np.ascontiguousarray(plan.cache[key].conj().swapaxes(0, 1))
-    return plan.cache[key_h]
+        return spectrum
+    # the conjugate spectrum, channels swapped, cached like the forward one
+    return plan.cached(("fft-adjoint", lengths), lambda: np.ascontiguousarray(spectrum.conj().swapaxes(0, 1)))
 
 
 def _mix(spectra: np.ndarray, kernel: np.ndarray, depthwise: bool, adjoint: bool) -> np.ndarray:
@@ -893,8 +1046,9 @@ def estimate(plan: Plan, name: str) -> float:
         from scipy import fft as sfft
 
         n, k, complex_ = g.input_shape[0], g.reach[0] + 1, plan.dtype.kind == "c"
-        if name == "numpy1d":
-            return _NP_UNIT * n * k + 4e-6
+        if name == "numpy1d":  # strided: polyphase, one np.convolve per phase on n / stride samples
+            s = g.stride[0]
+            return _NP_UNIT * n * k / s + 4e-6 * s + (1e-9 * n if s > 1 else 0.0)
         if name == "fft":
             return _fft_cost(sfft.next_fast_len(n + k - 1, real=not complex_), 3, complex_) + 2e-5
         best = plan1d(n, k, complex_, allow_np=False)
@@ -936,10 +1090,7 @@ def estimate(plan: Plan, name: str) -> float:
 
 def choose(plan: Plan) -> str:
     """The applicable engine with the smallest estimated time (cached on the plan)."""
-    if "choice" not in plan.cache:
-        names = applicable(plan)
-        plan.cache["choice"] = min(names, key=lambda name: estimate(plan, name))
-    return plan.cache["choice"]
+    return plan.cached("choice", lambda: min(applicable(plan), key=lambda name: estimate(plan, name)))
 
 
 def _resolve(plan: Plan, method: str) -> str:

@@ -12,6 +12,19 @@ Convention (the lecture's running scalar product, cross-correlation)::
 
 where ``xp`` is the input padded with ``pad[axis] = (before, after)`` samples
 whose values follow ``boundary`` (scipy.ndimage's names).
+
+Named paddings, with ``reach = dilation * (k - 1)`` per axis:
+
+- ``"valid"``: ``(0, 0)``;
+- ``"full"``: ``(reach, reach)``;
+- ``"same"``: ``(reach // 2, reach - reach // 2)``.  For an even kernel (odd
+  reach) the extra sample goes *after* the input, as in PyTorch
+  (``padding="same"``) and TensorFlow (``"SAME"``).  :func:`scipy.ndimage.correlate`
+  centres an even kernel the other way: ``Conv(a, padding="same")`` equals
+  ``ndimage.correlate(x, a, origin=-1)`` along such an axis (``origin=0`` for
+  odd kernels), and with ``flip=True`` it equals rows ``k // 2 .. k // 2 + n - 1``
+  of ``scipy.linalg.convolution_matrix(a, n, "full")`` (scipy's ``"same"`` takes
+  rows from ``(k - 1) // 2``: one row earlier for even ``k``).
 """
 
 from __future__ import annotations
@@ -175,6 +188,8 @@ class ConvGeometry:
         pad = _resolve_padding(padding, reach)
         if not isinstance(cval, (int, float, complex)) or isinstance(cval, bool):
             raise InvalidTypeError(f"cval must be a number, got {describe(cval)}")
+        if not np.isfinite(cval):
+            raise InvalidParameterError(f"cval must be finite, got {cval!r}")
         for axis, (n, r, (b, a)) in enumerate(zip(input_shape, reach, pad, strict=True)):
             if n + b + a - r < 1:
                 raise ShapeError(
@@ -183,6 +198,19 @@ class ConvGeometry:
                     f"(input {n}, padding {padding!r}); use padding='same' or 'full', or a smaller kernel"
                 )
         return cls(input_shape, kernel_shape, stride, dilation, pad, boundary, cval)
+
+    @staticmethod
+    def pads_for(padding: Any, reach: Sequence[int]) -> tuple[tuple[int, int], ...]:
+        """The ``(before, after)`` pads of ``padding`` for a kernel of this ``reach`` per axis (no input needed).
+
+        Examples
+        --------
+        >>> ConvGeometry.pads_for("same", (2, 3))      # odd reach: the extra sample goes after
+        ((1, 1), (1, 2))
+        >>> ConvGeometry.pads_for("full", (2,)), ConvGeometry.pads_for(1, (4, 4))
+        (((2, 2),), ((1, 1), (1, 1)))
+        """
+        return _resolve_padding(padding, tuple(int(r) for r in reach))
 
     @property
     def ndim(self) -> int:
@@ -229,21 +257,34 @@ class ConvGeometry:
             tables.append(table)
         return tuple(tables)
 
+    def _first_offsets(self) -> list[float]:
+        """Per axis, where output 0 sits in input samples: its window's first tap plus half the reach."""
+        return [-pb + r / 2 for (pb, _), r in zip(self.pad, self.reach, strict=True)]
+
     def output_domain(self, domain: Domain) -> Domain:
         """The Domain of the output: each output's coordinate is where its window starts + half its reach.
 
         The coordinate of output ``i`` is the centre of its window in Ω: the
         input coordinate of its first tap plus half the kernel's reach.
         Stride multiplies the step; padding and the kernel's reach shift the
-        origin.
+        origin.  :meth:`input_domain` is the inverse.
+
+        Examples
+        --------
+        >>> from signalspace import Axis, Domain
+        >>> d = Domain([Axis("time", 10, step=0.5, origin=1.0)])
+        >>> g = ConvGeometry.create((10,), (3,), stride=2, padding="valid")
+        >>> g.output_domain(d)["time"]
+        Axis(name='time', size=4, step=1.0, origin=1.5, unit='')
+        >>> g.input_domain(g.output_domain(d)) == d
+        True
         """
         if domain.shape != self.input_shape:
             raise ShapeError(
                 f"domain shape {domain.shape} does not match the geometry's input shape {self.input_shape}"
             )
         axes = []
-        for i, axis in enumerate(domain.axes):
-            first = -self.pad[i][0] + self.reach[i] / 2
+        for i, (axis, first) in enumerate(zip(domain.axes, self._first_offsets(), strict=True)):
             axes.append(
                 type(axis)(
                     axis.name,
@@ -252,5 +293,24 @@ class ConvGeometry:
                     origin=axis.origin + axis.step * first,
                     unit=axis.unit,
                 )
+            )
+        return domain.with_axes(axes)
+
+    def input_domain(self, domain: Domain) -> Domain:
+        """The Domain of the input whose :meth:`output_domain` is ``domain`` (used by the adjoint).
+
+        The step is divided by the stride and the origin moved back by the
+        window offset, so ``input_domain(output_domain(d)) == d`` up to rounding.
+        """
+        if domain.shape != self.output_shape:
+            raise ShapeError(
+                f"domain shape {domain.shape} does not match the geometry's output shape {self.output_shape}"
+            )
+        axes = []
+        for i, (axis, first) in enumerate(zip(domain.axes, self._first_offsets(), strict=True)):
+            step = axis.step / self.stride[i]
+            axes.append(
+                type(axis)(axis.name, self.input_shape[i], step=step, origin=axis.origin - step * first,
+                           unit=axis.unit)
             )
         return domain.with_axes(axes)

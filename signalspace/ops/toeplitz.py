@@ -18,7 +18,16 @@ Convention (cross-correlation, ConvGeometry's)::
 
 ``flip=True`` gives the true convolution (kernel flipped on every spatial
 axis).  With ``boundary="constant"`` and a non-zero ``cval`` the convolution
-is affine; the matrix is its linear part (``conv(x) = M @ x + conv(0)``).
+is affine; the matrix is its linear part, like :meth:`Conv.operator
+<signalspace.ops.conv.Conv.operator>`: ``conv(x) = M @ x + conv.offset(x.shape)``
+(``conv.offset`` is ``conv(0)``).
+
+``padding="same"`` pads ``(reach // 2, reach - reach // 2)`` with ``reach =
+dilation * (k - 1)``: an even kernel gets the extra pad sample after the input
+(PyTorch/TensorFlow).  So ``toeplitz(a, n, padding="same", flip=True)`` is rows
+``k // 2 .. k // 2 + n - 1`` of ``scipy.linalg.convolution_matrix(a, n, "full")``;
+it equals ``convolution_matrix(a, n, "same")`` for odd ``k`` and is that matrix
+shifted up by one row for even ``k`` (scipy centres even kernels the other way).
 
 Construction is vectorized: the per-axis input index tables of
 :class:`~signalspace.ops.geometry.ConvGeometry` are broadcast over the N-D
@@ -398,10 +407,12 @@ def block_toeplitz(
     stride, dilation : int or tuple of int
         Per axis, or one value for all axes.
     padding : {"valid", "same", "full"}, int or sequence of (before, after)
-        Padding of the input.
+        Padding of the input; "same" pads ``(reach // 2, reach - reach // 2)``
+        (an even kernel's extra sample after the input; see the module docstring).
     boundary : {"constant", "reflect", "nearest", "mirror", "wrap"} or sequence of them
         Values read in the padding (scipy.ndimage's names).  ``"constant"`` reads
-        zeros (the matrix is the linear part of the convolution for any ``cval``);
+        zeros (the matrix is the linear part of the convolution for any ``cval``,
+        as :meth:`Conv.operator <signalspace.ops.conv.Conv.operator>`);
         ``"wrap"`` with ``"same"`` padding and stride 1 gives a (multi-level) circulant matrix.
         The others sum two taps into one entry near the edges.
     flip : bool
@@ -544,7 +555,8 @@ def conv_matrix(
     ``conv_matrix(conv, x.shape) @ x.ravel() == conv(x).ravel()`` (``x`` of shape
     ``spatial + (c_in,)``; a spatial-only shape means one channel).  With
     ``boundary="constant"`` and ``cval != 0`` the convolution is affine and the
-    matrix is its linear part: ``conv(x) = M @ x + conv(0)``.  ``Conv.to_matrix`` calls this.
+    matrix is its linear part: ``conv(x) = M @ x + conv.offset(x.shape)`` (``offset`` is
+    ``conv(0)``), the same linear part :meth:`Conv.operator` applies.  ``Conv.to_matrix`` calls this.
 
     Examples
     --------

@@ -1,6 +1,5 @@
 """Conv: reference equality through the public API, properties, Signal/xarray geometry, dtypes, errors."""
 
-import itertools
 
 import numpy as np
 import pytest
@@ -8,33 +7,14 @@ import scipy.ndimage
 import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference import NP_PAD, expected_pads, reference
 
 import signalspace as ss
 from signalspace.ops.base import LinearOperator
+from signalspace.ops.geometry import ConvGeometry
 from signalspace.testing import dottest
 
-NP_PAD = {"constant": "constant", "reflect": "symmetric", "mirror": "reflect", "nearest": "edge", "wrap": "wrap"}
 METHODS = ["auto", "direct", "im2col", "fft"]
-
-
-def reference(x, a, stride, dilation, pad, boundary, depthwise, cval=0.0):
-    nd = len(pad)
-    xp = x
-    for axis in range(nd):
-        widths = [(0, 0)] * x.ndim
-        widths[axis] = pad[axis]
-        kw = {"constant_values": cval} if boundary[axis] == "constant" else {}
-        xp = np.pad(xp, widths, mode=NP_PAD[boundary[axis]], **kw)
-    ks = a.shape[:nd]
-    out = tuple((xp.shape[i] - dilation[i] * (ks[i] - 1) - 1) // stride[i] + 1 for i in range(nd))
-    y = 0
-    for k in itertools.product(*[range(n) for n in ks]):
-        sl = tuple(
-            slice(k[i] * dilation[i], k[i] * dilation[i] + (out[i] - 1) * stride[i] + 1, stride[i]) for i in range(nd)
-        )
-        view = xp[sl]
-        y = y + (a[k] * view if depthwise else np.einsum("...c,co->...o", view, a[k]))
-    return y
 
 
 @st.composite
@@ -67,13 +47,14 @@ def test_conv_equals_reference(case):
     try:
         conv = ss.Conv(a, stride=stride, dilation=dilation, padding=padding, boundary=boundary, cval=cval,
                        flip=flip, method=method, ndim=nd)
-        g = conv.geometry(shape)
+        conv.geometry(shape)
     except ss.ShapeError:
         return
+    pads = expected_pads(padding, ks, dilation)  # the documented formulas, not conv.geometry(...)
     corr = a[tuple(slice(None, None, -1) for _ in range(nd))] if flip else a
     y = conv(x)
     for b in np.ndindex(*batch):
-        expected = reference(x[b], corr, g.stride, g.dilation, g.pad, g.boundary, depthwise, cval)
+        expected = reference(x[b], corr, stride, dilation, pads, boundary, depthwise, cval)
         np.testing.assert_allclose(y[b], expected, atol=1e-9)
     if cval == 0:
         dottest(conv, x.shape, complex=True, rng=seed)
@@ -223,3 +204,165 @@ def test_signal_wrong_ndim_hints_depthwise():
     with pytest.raises(ss.ShapeError, match="ndim=3"):
         ss.Conv(np.ones((2, 2, 2)))(x)
     assert ss.Conv(np.ones((2, 2, 2)), ndim=3)(x).shape == (3, 3, 3, 1)
+
+
+# ----------------------------------------------------------------------------- cval (affine Conv)
+@pytest.mark.parametrize("method", ["auto", "direct", "ndimage", "fft", "im2col", "numpy1d"])
+def test_large_cval_keeps_interior_exact_float32(method):
+    """cval is added only where windows read the padding: interior samples equal the cval=0 result."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal(64).astype(np.float32)
+    k = rng.standard_normal(5).astype(np.float32)
+    for cval in (1e3, 1e5):
+        got = ss.Conv(k, padding="same", cval=cval, method=method)(x)
+        expected = scipy.ndimage.correlate(x.astype(np.float64), k.astype(np.float64), mode="constant", cval=cval)
+        np.testing.assert_allclose(got[2:-2], expected[2:-2], rtol=1e-5, atol=1e-5)  # as accurate as cval = 0
+        np.testing.assert_allclose(got[[0, 1, -2, -1]], expected[[0, 1, -2, -1]], rtol=1e-5)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, complex(np.nan, 0)])
+def test_non_finite_cval_is_refused(bad):
+    with pytest.raises(ss.InvalidParameterError, match="cval must be finite"):
+        ss.Conv(np.ones(3), padding="same", cval=bad)
+    with pytest.raises(ss.InvalidParameterError, match="cval"):
+        ConvGeometry.create((5,), (3,), padding="same", cval=bad)
+
+
+def test_complex_cval_promotes_to_complex():
+    """A complex cval makes the computation complex (as numpy would), in memory and on dask alike."""
+    import dask.array as da
+
+    x = np.arange(6.0)
+    conv = ss.Conv(np.ones(3), padding="same", cval=1j)
+    y = conv(x)
+    assert y.dtype == np.complex128
+    expected = reference(x[:, None].astype(complex), np.ones(3), 1, 1, [(1, 1)], ["constant"], True, 1j)[:, 0]
+    np.testing.assert_allclose(y, expected)
+    assert conv(x.astype(np.float32)).dtype == np.complex64
+    np.testing.assert_allclose(conv(da.from_array(x, chunks=2)).compute(), y)
+    # a complex cval with a zero imaginary part is real
+    assert ss.Conv(np.ones(3), padding="same", cval=2 + 0j)(x).dtype == np.float64
+
+
+@given(public_cases())
+@settings(max_examples=30)
+def test_affine_conv_is_matrix_plus_offset(case):
+    """conv(x) = M x + conv(0): to_matrix and operator() are the linear part, offset() the constant part."""
+    nd, shape, ks, stride, dilation, boundary, padding, flip, depthwise, _batch, cval, _method, seed = case
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal(ks if depthwise else (*ks, 2, 3))
+    try:
+        conv = ss.Conv(a, stride=stride, dilation=dilation, padding=padding, boundary=boundary, cval=cval + 0.5,
+                       flip=flip, ndim=nd)
+        conv.geometry(shape)
+    except ss.ShapeError:
+        return
+    x = rng.standard_normal((*shape, 2))
+    offset = conv.offset(x.shape)
+    np.testing.assert_allclose(offset, conv(np.zeros_like(x)), atol=1e-12)
+    M = conv.to_matrix(x.shape)
+    np.testing.assert_allclose(conv(x).ravel(), M @ x.ravel() + offset.ravel(), atol=1e-9)
+    np.testing.assert_allclose(conv.operator(x.shape).forward(x).ravel(), M @ x.ravel(), atol=1e-9)
+    dottest(conv.operator(x.shape), complex=True, rng=seed)  # the operator of an affine Conv is linear
+
+
+def test_operator_of_affine_conv_is_its_linear_part():
+    conv = ss.Conv(np.ones(3), padding="same", cval=5.0)
+    op = conv.operator((6,))
+    x = np.arange(6.0)
+    np.testing.assert_allclose(op.forward(x), ss.Conv(np.ones(3), padding="same")(x))
+    np.testing.assert_allclose(op.todense(), conv.to_matrix((6,), format="dense"))
+
+
+# ----------------------------------------------------------------------------- even kernels, "same"
+@given(st.integers(1, 3), st.integers(1, 7), st.integers(1, 2), st.integers(0, 2**31))
+@settings(max_examples=40)
+def test_even_and_odd_kernels_same_equal_ndimage_with_origin(nd, k, dilation, seed):
+    """'same' pads (r // 2, r - r // 2): ndimage.correlate with origin -1 on axes of odd reach, 0 otherwise."""
+    rng = np.random.default_rng(seed)
+    ks = tuple(int(v) for v in rng.integers(1, k + 1, nd))
+    shape = tuple(int(v) for v in rng.integers(max(ks) * dilation, max(ks) * dilation + 5, nd))
+    a = rng.standard_normal(ks)
+    x = rng.standard_normal(shape)
+    got = ss.Conv(a, padding="same", dilation=dilation, ndim=nd)(x)
+    dilated = np.zeros(tuple((n - 1) * dilation + 1 for n in ks))
+    dilated[tuple(slice(None, None, dilation) for _ in ks)] = a
+    origin = [-1 if (dilation * (n - 1)) % 2 else 0 for n in ks]
+    expected = scipy.ndimage.correlate(x, dilated, mode="constant", origin=origin)
+    np.testing.assert_allclose(got, expected, atol=1e-10)
+
+
+def test_same_padding_puts_the_extra_sample_after():
+    """The reviewer's example, against the documented convention (and scipy's, one sample apart)."""
+    x = np.arange(6.0)
+    got = ss.Conv([1.0, 2, 3, 4], padding="same")(x)
+    # pads (1, 2): y[i] = x[i-1] + 2 x[i] + 3 x[i+1] + 4 x[i+2]
+    xp = np.concatenate([[0.0], x, [0.0, 0.0]])
+    np.testing.assert_allclose(got, [xp[i] + 2 * xp[i + 1] + 3 * xp[i + 2] + 4 * xp[i + 3] for i in range(6)])
+    np.testing.assert_allclose(got[:-1], scipy.ndimage.correlate(x, [1.0, 2, 3, 4], mode="constant")[1:])
+
+
+# ----------------------------------------------------------------------------- xarray coordinates
+def test_dataarray_irregular_coordinate_is_refused():
+    da = xr.DataArray(np.ones((6, 4)), dims=("y", "x"), coords={"y": [0, 1, 5, 6, 7, 8.0]})
+    with pytest.raises(ss.InvalidParameterError, match=r"'y'.*regularly spaced"):
+        ss.Conv(np.ones(3), dims=("y",))(da)
+
+
+@pytest.mark.parametrize(
+    "coord",
+    [np.array(["a", "b", "c", "d", "e", "f"]), np.arange("2024-01-01", "2024-01-07", dtype="datetime64[D]"),
+     np.arange(6) * np.timedelta64(1, "s")],
+)
+def test_dataarray_non_numeric_coordinate_is_refused(coord):
+    da = xr.DataArray(np.ones(6), dims=("t",), coords={"t": coord})
+    with pytest.raises(ss.InvalidTypeError, match="'t'"):
+        ss.Conv(np.ones(3))(da)
+
+
+def test_dataarray_coordinates_follow_signal_output_domain():
+    """The DataArray path and the Signal path give the same output coordinates (one computation)."""
+    rng = np.random.default_rng(12)
+    d = ss.Domain([ss.Axis("y", 11, step=0.25, origin=-1.0), ss.Axis("x", 9, step=2.0, origin=3.0)])
+    x = ss.Signal(rng.standard_normal((11, 9, 1)), d)
+    for padding in ("valid", "same", "full"):
+        conv = ss.Conv(rng.standard_normal((4, 3)), stride=(2, 3), padding=padding)
+        y = conv(x)
+        out = conv(x.to_xarray())
+        np.testing.assert_allclose(out.coords["y"].values, y.domain["y"].coords)
+        np.testing.assert_allclose(out.coords["x"].values, y.domain["x"].coords)
+        np.testing.assert_allclose(out.values, y.values)
+        assert out.coords["y"].attrs["step"] == pytest.approx(y.domain["y"].step)
+
+
+# ----------------------------------------------------------------------------- threads
+def test_caches_are_thread_safe():
+    """Many threads, one Conv, more input shapes than its caches hold, a tiny switch interval (the race)."""
+    import sys
+    import threading
+
+    conv = ss.Conv(np.ones((3, 3)) / 9, padding="same", boundary="reflect")
+    rng = np.random.default_rng(13)
+    shapes = [tuple(int(v) for v in rng.integers(4, 12, 2)) for _ in range(120)]
+    expected = {s: scipy.ndimage.correlate(np.ones(s), np.ones((3, 3)) / 9, mode="reflect") for s in set(shapes)}
+    errors = []
+
+    def work(offset):
+        try:
+            for s in shapes[offset:] + shapes[:offset]:
+                np.testing.assert_allclose(conv(np.ones(s)), expected[s], atol=1e-12)
+        except Exception as error:  # reported below
+            errors.append(error)
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=work, args=(17 * i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert not errors, errors[:3]
+    assert len(conv._plans) <= 8 and len(conv._geometries) <= 8

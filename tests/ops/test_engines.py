@@ -1,40 +1,14 @@
 """Every engine equals a plain reference (numpy padding + a loop over kernel taps), forward and adjoint."""
 
-import itertools
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference import NP_PAD, expected_pads, reference
 
 import signalspace as ss
 from signalspace.ops import engines
 from signalspace.testing import dottest
-
-# scipy.ndimage boundary name -> np.pad mode
-NP_PAD = {"constant": "constant", "reflect": "symmetric", "mirror": "reflect", "nearest": "edge", "wrap": "wrap"}
-
-
-def reference(x, a, stride, dilation, pad, boundary, depthwise, cval=0.0):
-    """x: spatial + (c,), a: correlation kernel.  Pads with np.pad, then sums over kernel taps."""
-    nd = len(pad)
-    xp = x
-    for axis in range(nd):
-        widths = [(0, 0)] * x.ndim
-        widths[axis] = pad[axis]
-        kw = {"constant_values": cval} if boundary[axis] == "constant" else {}
-        xp = np.pad(xp, widths, mode=NP_PAD[boundary[axis]], **kw)
-    ks = a.shape[:nd]
-    out = tuple((xp.shape[i] - dilation[i] * (ks[i] - 1) - 1) // stride[i] + 1 for i in range(nd))
-    c_out = x.shape[-1] if depthwise else a.shape[-1]
-    y = np.zeros((*out, c_out), dtype=np.result_type(x, a))
-    for k in itertools.product(*[range(n) for n in ks]):
-        sl = tuple(
-            slice(k[i] * dilation[i], k[i] * dilation[i] + (out[i] - 1) * stride[i] + 1, stride[i]) for i in range(nd)
-        )
-        view = xp[sl]
-        y += a[k] * view if depthwise else np.einsum("...c,co->...o", view, a[k])
-    return y
 
 
 @st.composite
@@ -89,10 +63,12 @@ def check_engines(cfg):
     conv, x = build(cfg)
     if conv is None:
         return
+    _, _, ks, stride, dilation, boundary, padding = cfg[:7]
     shape = x.shape[:-1]
-    g = conv.geometry(shape)
     plan = conv.plan(shape, x.shape[-1], 1, x.dtype)
-    expected = reference(x, conv.correlation_kernel.astype(plan.dtype), g.stride, g.dilation, g.pad, g.boundary,
+    pads = expected_pads(padding, ks, dilation)  # from the documented formulas, not from the geometry
+    assert plan.geometry.pad == tuple(pads)
+    expected = reference(x, conv.correlation_kernel.astype(plan.dtype), stride, dilation, pads, boundary,
                          conv.depthwise)
     tol = 2e-4 if plan.dtype == np.float32 else 1e-9
     rng = np.random.default_rng(0)
@@ -222,9 +198,9 @@ def test_1d_conv_engines_dot_test(method, padding):
     conv = ss.Conv(h, padding=padding, flip=True, method=method)
     x = rng.standard_normal(200)
     full = np.convolve(x, h)
-    g = conv.geometry((200,))
-    start = g.reach[0] - g.pad[0][0]
-    np.testing.assert_allclose(conv(x), full[start : start + g.output_shape[0]], atol=1e-10)
+    (before, after), = expected_pads(padding, (9,))
+    start = 8 - before
+    np.testing.assert_allclose(conv(x), full[start : start + 200 + before + after - 8], atol=1e-10)
     dottest(conv, (200,), rng=1)
 
 
@@ -235,3 +211,33 @@ def test_im2col_adjoint_equals_direct_adjoint():
     plan = conv.plan((20, 17), 3, 2, np.float32)
     y = rng.standard_normal((2, *plan.geometry.output_shape, 5)).astype(np.float32)
     np.testing.assert_allclose(engines.adjoint(y, plan, "im2col"), engines.adjoint(y, plan, "direct"), atol=1e-4)
+
+
+@given(st.integers(20, 300), st.integers(1, 40), st.integers(2, 9), st.integers(1, 3),
+       st.sampled_from(["valid", "same", "full"]), st.sampled_from([np.float64, np.complex128]), st.integers(0, 2**31))
+@settings(max_examples=60)
+def test_strided_numpy1d_is_polyphase_and_exact(n, k, stride, dilation, padding, dtype, seed):
+    """Strided 1-D np.convolve runs per phase (no full output): equal to the reference, adjoint passes the dot test."""
+    rng = np.random.default_rng(seed)
+    h = rng.standard_normal(k).astype(dtype)
+    x = rng.standard_normal(n).astype(dtype)
+    try:
+        conv = ss.Conv(h, stride=stride, dilation=dilation, padding=padding, method="numpy1d")
+        conv.geometry((n,))
+    except ss.ShapeError:
+        return
+    pads = expected_pads(padding, (k,), dilation)
+    expected = reference(x[:, None], h, stride, dilation, pads, ["constant"], True)[:, 0]
+    np.testing.assert_allclose(conv(x), expected, atol=1e-9 * (1 + np.abs(expected).max()))
+    dottest(conv, (n,), complex=dtype == np.complex128, rng=seed)
+
+
+def test_strided_cost_model_prefers_strided_native_engines():
+    """FFT/overlap-add compute every output then subsample: the model charges them the un-strided length,
+    and numpy1d's polyphase cost falls with the stride."""
+    plan1 = ss.Conv(np.ones(64)).plan((200_000,), 1, 1, np.float64)
+    plan32 = ss.Conv(np.ones(64), stride=32).plan((200_000,), 1, 1, np.float64)
+    for name in ("fft", "oa"):
+        assert engines.estimate(plan32, name) >= 0.9 * engines.estimate(plan1, name)
+    assert engines.estimate(plan32, "numpy1d") < engines.estimate(plan1, "numpy1d") / 4
+    assert engines.choose(plan32) in ("numpy1d", "im2col", "direct")

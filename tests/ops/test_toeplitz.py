@@ -17,6 +17,8 @@ import scipy.signal
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference import BOUNDARIES, expected_pads
+from reference import reference as reference_correlation
 
 import signalspace as ss
 from signalspace.ops.toeplitz import (
@@ -32,47 +34,19 @@ from signalspace.ops.toeplitz import (
     toeplitz,
 )
 
-BOUNDARIES = ("constant", "reflect", "nearest", "mirror", "wrap")
-NP_MODES = {"constant": "constant", "reflect": "symmetric", "mirror": "reflect", "nearest": "edge", "wrap": "wrap"}
-
-
 # --------------------------------------------------------------------------- independent reference
 
-
-def pads_of(padding, kshape, dilation):
-    reach = [d * (k - 1) for d, k in zip(dilation, kshape, strict=True)]
-    if padding == "valid":
-        return [(0, 0)] * len(reach)
-    if padding == "full":
-        return [(r, r) for r in reach]
-    if padding == "same":
-        return [(r // 2, r - r // 2) for r in reach]
-    if isinstance(padding, int):
-        return [(padding, padding)] * len(reach)
-    return [tuple(p) for p in padding]
+pads_of = expected_pads
 
 
 def reference_conv(x, kernel, *, depthwise, stride, dilation, padding, boundary, flip):
-    """y[i, o] = sum_k sum_c a[k, c, o] xp[i * stride + k * dilation, c], with numpy padding."""
+    """y[i, o] = sum_k sum_c a[k, c, o] xp[i * stride + k * dilation, c], with numpy padding (tests/reference.py)."""
     nd = x.ndim - 1
     ks = kernel.shape[:nd]
     if flip:
         kernel = kernel[(slice(None, None, -1),) * nd]
-    xp = x
-    for a, (before, after) in enumerate(pads_of(padding, ks, dilation)):
-        widths = [(0, 0)] * x.ndim
-        widths[a] = (before, after)
-        xp = np.pad(xp, widths, mode=NP_MODES[boundary[a]])
-    out = [(xp.shape[a] - dilation[a] * (ks[a] - 1) - 1) // stride[a] + 1 for a in range(nd)]
-    c_out = x.shape[-1] if depthwise else kernel.shape[-1]
-    y = np.zeros((*out, c_out), dtype=np.result_type(x, kernel))
-    for tap in np.ndindex(*ks):
-        sl = tuple(
-            slice(t * dl, t * dl + (o - 1) * s + 1, s) for t, dl, o, s in zip(tap, dilation, out, stride, strict=True)
-        )
-        patch = xp[sl]
-        y += patch * kernel[tap] if depthwise else patch @ kernel[tap]
-    return y
+    return reference_correlation(x, kernel, stride, dilation, expected_pads(padding, ks, dilation), boundary,
+                                 depthwise)
 
 
 @st.composite
@@ -269,16 +243,24 @@ def test_depthwise_is_block_diagonal_in_channels(rng):
     "k,n,mode",
     [
         (k, n, mode)
-        for k in (1, 2, 3, 4, 5)
+        for k in (1, 2, 3, 4, 5, 6)
         for n in (1, 5, 8)
         for mode in ("full", "valid", "same")
-        # scipy's 'same' has max(n, k) rows and centres even kernels the other way
-        if (mode != "valid" or n >= k) and (mode != "same" or (k % 2 == 1 and n >= k))
+        if (mode != "valid" or n >= k) and (mode != "same" or n >= k)
     ],
 )
 def test_toeplitz_equals_scipy_convolution_matrix(k, n, mode, rng):
+    """Every kernel length.  'same' keeps rows k // 2 .. k // 2 + n - 1 of the full matrix (the extra pad sample
+    goes after: PyTorch/TensorFlow); scipy's 'same' starts at (k - 1) // 2, one row earlier for even k."""
     a = rng.standard_normal(k)
-    expected = scipy.linalg.convolution_matrix(a, n, mode=mode)
+    if mode == "same":
+        expected = scipy.linalg.convolution_matrix(a, n, mode="full")[k // 2 : k // 2 + n]
+        if k % 2:
+            np.testing.assert_array_equal(expected, scipy.linalg.convolution_matrix(a, n, mode="same"))
+        else:
+            np.testing.assert_array_equal(expected[:-1], scipy.linalg.convolution_matrix(a, n, mode="same")[1:])
+    else:
+        expected = scipy.linalg.convolution_matrix(a, n, mode=mode)
     for fmt in FORMATS:
         T = toeplitz(a, n, padding=mode, flip=True, format=fmt)
         np.testing.assert_allclose(T if fmt == "dense" else T.toarray(), expected, rtol=0, atol=0)
