@@ -9,9 +9,6 @@ scikit-image, matplotlib, xarray nor dask.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from ._errors import (
     AdapterNotSupportedError,
     DomainMismatchError,
@@ -24,6 +21,7 @@ from ._errors import (
     SignalspaceError,
     UnknownNameError,
 )
+from ._lazy import lazy_getattr
 from .domain import Axis, Channels, Domain
 from .signal import Signal
 
@@ -69,15 +67,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module_name, attribute = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module 'signalspace' has no attribute {name!r}") from None
-    module = importlib.import_module(module_name)
-    value = module if attribute is None else getattr(module, attribute)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())
 
 
 def __dir__() -> list[str]:
