@@ -3,15 +3,20 @@
 
     python3 dev.py demo     # the headline gallery example: figures and sounds in ./out
     python3 dev.py test     # ruff, then the whole test suite (what CI runs)
+    python3 dev.py setup    # only create/refresh .venv
+
+Extra arguments after ``test`` go to pytest (e.g. ``python3 dev.py test -k conv -x``).
 
 Each command first makes ``.venv`` (if missing or if pyproject.toml changed)
-and installs signalspace into it, editable, with the extras it needs.
+and installs signalspace into it, editable, with the extras it needs (pip
+needs to reach PyPI the first time).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -37,11 +42,31 @@ def ensure_venv() -> None:
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + EXTRAS.encode()).hexdigest()
     if PYTHON.exists() and STAMP.exists() and STAMP.read_text() == wanted:
         return
-    if not PYTHON.exists():
-        venv.EnvBuilder(with_pip=True).create(VENV)
+    if not (PYTHON.exists() and _has_pip()):
+        _create_venv()
     run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
     run(PYTHON, "-m", "pip", "install", "--quiet", "-e", f".[{EXTRAS}]")
     STAMP.write_text(wanted)
+
+
+def _has_pip() -> bool:
+    return subprocess.run([str(PYTHON), "-m", "pip", "--version"], capture_output=True).returncode == 0
+
+
+def _create_venv() -> None:
+    """Create .venv with pip; on failure remove it again and say what to install, so no broken .venv stays."""
+    shutil.rmtree(VENV, ignore_errors=True)
+    try:
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    except (subprocess.CalledProcessError, OSError) as exc:
+        shutil.rmtree(VENV, ignore_errors=True)
+        detail = getattr(exc, "output", None) or exc
+        if isinstance(detail, bytes):
+            detail = detail.decode(errors="replace")
+        sys.exit(
+            f"could not create a virtual environment with pip ({detail}).\n"
+            "On Debian/Ubuntu install the venv module first, e.g. `apt install python3-venv`, then run again."
+        )
 
 
 def demo() -> None:

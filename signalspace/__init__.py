@@ -32,6 +32,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "domains": ("signalspace.domains", None),
     "register_domain": ("signalspace.domains.registry", "register_domain"),
     "load": ("signalspace.domains.registry", "load"),
+    "save": ("signalspace.domains.registry", "save"),
     "audio": ("signalspace.domains.audio", None),
     "image": ("signalspace.domains.image", None),
     "phasespace": ("signalspace.domains.phasespace", None),

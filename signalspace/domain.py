@@ -247,10 +247,15 @@ class Domain:
 
     def __repr__(self) -> str:
         parts = ", ".join(
-            f"{a.name}={a.size}" + (f"@{a.step:g}{a.unit}" if a.step != 1 or a.unit else "")
+            f"{a.name}={a.size}" + (f"@{a.step:g}{_unit_suffix(a.unit)}" if a.step != 1 or a.unit else "")
             for a in self.axes
         )
         return f"Domain({self.kind}: {parts})"
+
+
+def _unit_suffix(unit: str) -> str:
+    """``"s"`` -> ``"s"``; units that would read as part of the number (``"1/GeV"``) get a space."""
+    return f" {unit}" if unit and not unit[0].isalpha() else unit
 
 
 def _freeze_coords(coords: Mapping[str, Sequence[Any]] | None, n: int) -> Mapping[str, tuple]:

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from ._errors import DomainMismatchError, IndexOutOfRangeError, InvalidParameterError, InvalidTypeError, ShapeError
-from ._validation import describe
+from ._validation import describe, finite_float
 from .domain import CHANNEL_DIM, Axis, Channels, Domain
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -305,7 +305,10 @@ class Signal(NDArrayOperatorsMixin):
         )
 
     def plot(self, ax: Any = None, **kw: Any) -> Any:
-        """Draw the signal (see :func:`signalspace.plot.plot`); returns the matplotlib Axes.
+        """Draw the signal (see :func:`signalspace.plot.plot`).
+
+        Returns the matplotlib Axes, or a numpy array of Axes for multi-panel
+        pictures (N-D slices, band grids, multichannel spectrograms).
 
         Examples
         --------
@@ -417,8 +420,8 @@ class Signal(NDArrayOperatorsMixin):
                         f"sel slices take no step; got {value!r} for axis {name!r} (use isel to stride)"
                     )
                 c = axis.coords
-                lo = -np.inf if value.start is None else float(value.start)
-                hi = np.inf if value.stop is None else float(value.stop)
+                lo = -np.inf if value.start is None else finite_float(value.start, f"sel {name} start")
+                hi = np.inf if value.stop is None else finite_float(value.stop, f"sel {name} stop")
                 eps = 1e-9 * abs(axis.step)
                 inside = np.flatnonzero((c >= lo - eps) & (c <= hi + eps))
                 if inside.size == 0:
@@ -508,12 +511,14 @@ class Signal(NDArrayOperatorsMixin):
         )
 
     @classmethod
-    def from_xarray(cls, da: xr.DataArray, *, kind: str | None = None) -> Signal:
+    def from_xarray(cls, da: xr.DataArray, *, kind: str | None = None, drop_coords: bool = False) -> Signal:
         """Build a Signal from an ``xarray.DataArray``.
 
         Every dimension but ``"channel"`` becomes an axis and must be regularly
         spaced (or carry ``step``/``origin`` attributes, as :meth:`to_xarray`
         writes).  Without a ``channel`` dimension the signal has one channel.
+        Other coordinates (spanning several dimensions, or scalar) cannot be
+        held by a Signal: they raise unless ``drop_coords=True``.
 
         Examples
         --------
@@ -536,6 +541,12 @@ class Signal(NDArrayOperatorsMixin):
             space_dims = da.dims[:-1]
         else:
             space_dims = da.dims
+        spanning = sorted(str(k) for k, v in da.coords.items() if k not in da.dims and v.dims != (CHANNEL_DIM,))
+        if spanning and not drop_coords:
+            raise InvalidParameterError(
+                f"coordinates {spanning} are not along a single axis or the channel dimension and a Signal cannot "
+                "hold them; pass drop_coords=True to drop them, or keep them beside the Signal"
+            )
         axes = [_axis_from_coord(da, str(dim)) for dim in space_dims]
         if CHANNEL_DIM in da.dims:
             if CHANNEL_DIM in da.coords:

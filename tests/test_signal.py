@@ -166,3 +166,14 @@ def test_numpy_reductions_work_on_the_values():
     x = make_signal((4, 3))
     assert np.mean(x) == pytest.approx(x.values.mean())
     assert np.asarray(x).sum() == x.values.sum()
+
+
+def test_sel_range_bounds_must_be_numbers():
+    x = make_signal((4, 3))
+    with pytest.raises(ss.InvalidTypeError, match="sel a0 start"):
+        x.sel(a0=slice("a", None))
+
+
+def test_repr_keeps_units_apart_from_numbers():
+    d = ss.Domain([ss.Axis("t", 4, step=4 / 3, unit="1/GeV"), ss.Axis("time", 2, step=0.5, unit="s")])
+    assert "t=4@1.33333 1/GeV" in repr(d) and "time=2@0.5s" in repr(d)

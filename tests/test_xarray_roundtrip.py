@@ -94,3 +94,38 @@ def test_signals_signalspace_produces_survive_netcdf(tmp_path, make):
     path = tmp_path / f"{make}.nc"
     signal.to_xarray().to_netcdf(path)
     assert ss.Signal.from_xarray(xr.load_dataarray(path)).identical(signal)
+
+
+def test_save_and_load_netcdf_for_any_kind(tmp_path):
+    for x in (rich_signal(), ss.phasespace.hamiltonian(ss.phasespace.grid(spacetime=(2, 2, 2, 2),
+                                                                         momentum=(3, 3, 3, 3)), mass=1.0)):
+        path = tmp_path / f"{x.kind}.nc"
+        ss.save(x, path)
+        assert ss.load(path).identical(x)
+        lazy = ss.load(path, chunks={})
+        assert lazy.is_lazy and lazy.compute().identical(x)
+
+
+def test_failed_netcdf_save_leaves_nothing(tmp_path):
+    dask_array = pytest.importorskip("dask.array")
+    path = tmp_path / "x.nc"
+    ss.save(rich_signal(), path)
+    before = path.read_bytes()
+
+    def explode(block):
+        raise RuntimeError("disk on fire")
+
+    bad = ss.Signal(dask_array.ones((6, 2), chunks=3).map_blocks(explode, dtype=float), ss.Domain.from_shape((6,)))
+    with pytest.raises((ss.FileFormatError, RuntimeError), match="disk on fire"):
+        ss.save(bad, path)
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["x.nc"]
+    with pytest.raises(ss.InvalidTypeError, match=r"signalspace\.Signal"):
+        ss.save(np.ones(3), tmp_path / "y.nc")
+
+
+def test_coordinates_a_signal_cannot_hold_are_refused_or_dropped_on_request():
+    da = xr.DataArray(np.ones((3, 4)), dims=("x", "y"),
+                      coords={"lat": (("x", "y"), np.arange(12.0).reshape(3, 4)), "when": 5})
+    with pytest.raises(ss.InvalidParameterError, match=r"\['lat', 'when'\]"):
+        ss.Signal.from_xarray(da)
+    assert ss.Signal.from_xarray(da, drop_coords=True).shape == (3, 4, 1)

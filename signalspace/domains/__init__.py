@@ -26,6 +26,7 @@ from .registry import (
     load,
     refresh,
     register_domain,
+    save,
     unregister_domain,
 )
 
@@ -40,5 +41,6 @@ __all__ = [
     "load",
     "refresh",
     "register_domain",
+    "save",
     "unregister_domain",
 ]

@@ -27,6 +27,7 @@ from typing import Any
 
 from .._errors import FileFormatError, InvalidParameterError, InvalidTypeError, UnknownNameError
 from .._io import existing_file
+from .._netcdf import NETCDF_SUFFIXES, load_netcdf, save_netcdf
 from .._validation import describe
 from .base import DomainAdapter
 
@@ -39,6 +40,7 @@ __all__ = [
     "load",
     "refresh",
     "register_domain",
+    "save",
     "unregister_domain",
 ]
 
@@ -252,6 +254,9 @@ def unregister_domain(kind: str) -> None:
 def load(path: str | os.PathLike[str], kind: str | None = None, **kwargs: Any) -> Any:
     """Read a file with the adapter that claims it (or the one named by ``kind``).
 
+    netCDF files (``.nc``, any kind of signal) are read through xarray
+    (:func:`signalspace._netcdf.load_netcdf`; ``chunks=`` reads lazily).
+
     Adapters are asked in :func:`adapters` order; the first whose
     ``can_open(path)`` is true reads the file with ``**kwargs``.  When none
     recognizes the file but one lists its extension in ``extensions`` (a
@@ -284,6 +289,8 @@ def load(path: str | os.PathLike[str], kind: str | None = None, **kwargs: Any) -
     signalspace._errors.FileFormatError: cannot read audio file ...: Error in WAV file. No 'data' chunk marker.
     """
     p = existing_file(path)
+    if kind is None and p.suffix.lower() in NETCDF_SUFFIXES:
+        return load_netcdf(p, **kwargs)
     if kind is not None:
         return get(kind).load(p, **kwargs)
     found = adapters()
@@ -304,3 +311,28 @@ def load(path: str | os.PathLike[str], kind: str | None = None, **kwargs: Any) -
         f"no domain adapter can open {str(p)!r} (tried: {', '.join(found)}); "
         f"pass kind=... to force one or register an adapter for this format"
     )
+
+
+def save(signal: Any, path: str | os.PathLike[str], **kwargs: Any) -> None:
+    """Write a Signal: netCDF (``.nc``) for any kind, otherwise with its own kind's adapter.
+
+    Every writer is atomic: on failure no partial file is left.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np, signalspace as ss
+    >>> folder = tempfile.mkdtemp()
+    >>> x = ss.audio.from_array(np.zeros((2, 800)), sr=8000)
+    >>> ss.save(x, os.path.join(folder, "x.wav")); ss.save(x, os.path.join(folder, "x.nc"))
+    >>> ss.load(os.path.join(folder, "x.nc")).identical(x)
+    True
+    """
+    from ..signal import Signal
+
+    if not isinstance(signal, Signal):
+        raise InvalidTypeError(f"signal must be a signalspace.Signal, got {describe(signal)}")
+    if str(path).lower().endswith(NETCDF_SUFFIXES):
+        save_netcdf(signal, path, **kwargs)
+    else:
+        get(signal.kind).save(signal, path, **kwargs)

@@ -29,6 +29,7 @@ Named paddings, with ``reach = dilation * (k - 1)`` per axis:
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -103,13 +104,13 @@ def _resolve_padding(padding: Any, reach: tuple[int, ...]) -> tuple[tuple[int, i
         if padding == "full":
             return tuple((r, r) for r in reach)
         return tuple((r // 2, r - r // 2) for r in reach)
-    if isinstance(padding, int) and not isinstance(padding, bool):
+    if isinstance(padding, numbers.Integral) and not isinstance(padding, bool):
         padding = positive_int(padding, "padding", minimum=0)
         return ((padding, padding),) * ndim
     if isinstance(padding, Sequence) and len(padding) == ndim:
         pairs = []
         for i, item in enumerate(padding):
-            if isinstance(item, int) and not isinstance(item, bool):
+            if isinstance(item, numbers.Integral) and not isinstance(item, bool):
                 item = (item, item)
             if not (isinstance(item, Sequence) and len(item) == 2):
                 raise InvalidParameterError(

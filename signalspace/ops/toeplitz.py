@@ -90,6 +90,10 @@ def _as_kernel(kernel: Any) -> np.ndarray:
         raise ShapeError("kernel must have at least one axis, got a scalar")
     if arr.size == 0:
         raise ShapeError(f"kernel must have at least one tap, got an empty kernel of shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise InvalidParameterError(
+            f"kernel must be finite (as for Conv), got {int(np.count_nonzero(~np.isfinite(arr)))} NaN or infinite taps"
+        )
     return arr
 
 

@@ -366,3 +366,10 @@ def test_caches_are_thread_safe():
         sys.setswitchinterval(old)
     assert not errors, errors[:3]
     assert len(conv._plans) <= 8 and len(conv._geometries) <= 8
+
+
+def test_numpy_integers_are_accepted_for_padding_like_stride():
+    k = np.ones(3)
+    a = ss.Conv(k, padding=np.int64(1), stride=np.int64(2))(np.arange(8.0))
+    b = ss.Conv(k, padding=1, stride=2)(np.arange(8.0))
+    np.testing.assert_array_equal(a, b)

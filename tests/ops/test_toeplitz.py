@@ -535,3 +535,10 @@ def test_structure_rejects_bad_shapes():
     with pytest.raises(ss.ShapeError, match="does not match"):
         MatrixStructure((3,), (5,)).is_toeplitz(np.zeros((3, 4)))
     assert math.prod(MatrixStructure((3,), (5,), 2, 2).shape) == 6 * 10
+
+
+def test_non_finite_kernels_are_refused_like_conv():
+    with pytest.raises(ss.InvalidParameterError, match="finite"):
+        ss.toeplitz([np.nan, 1.0], 5)
+    with pytest.raises(ss.InvalidParameterError, match="finite"):
+        ss.block_toeplitz(np.full((2, 2), np.inf), (4, 4))
