@@ -26,8 +26,11 @@ steps:
 # pixels).  ``save`` writes to a temporary file and renames it, so a failed
 # save leaves nothing behind, and reports failures as a
 # :class:`signalspace.SignalspaceError`.
+import importlib.metadata
 import os
+import sys
 import tempfile
+import types
 import zipfile
 from typing import ClassVar
 
@@ -130,6 +133,28 @@ video = "mypackage.video:VideoAdapter"
 print(ENTRY_POINT)
 
 # %%
+# The same discovery, for real: an installed distribution is a ``*.dist-info``
+# folder on ``sys.path`` with an ``entry_points.txt``.  We write one into a
+# temporary folder.  A package would ship the module ``videoplugin`` too; here
+# the class lives in this script, so we hand it to Python's import system under
+# that name.  Then the registry finds "video" through the entry point alone.
+ss.domains.unregister_domain("video")  # forget the notebook registration first
+site = tempfile.mkdtemp()
+dist_info = os.path.join(site, "videoplugin-1.0.dist-info")
+os.makedirs(dist_info)
+with open(os.path.join(dist_info, "METADATA"), "w") as fh:
+    fh.write("Metadata-Version: 2.1\nName: videoplugin\nVersion: 1.0\n")
+with open(os.path.join(dist_info, "entry_points.txt"), "w") as fh:
+    fh.write('[signalspace.domains]\nvideo = videoplugin:VideoAdapter\n')
+plugin_module = types.ModuleType("videoplugin")
+plugin_module.VideoAdapter = VideoAdapter
+sys.modules["videoplugin"] = plugin_module
+sys.path.insert(0, site)
+ss.domains.refresh()  # discovery is cached: look again
+print(importlib.metadata.version("videoplugin"), ss.domains.available())
+assert isinstance(ss.domains.get("video"), VideoAdapter)
+
+# %%
 # 3. The conformance checks
 # -------------------------
 # :func:`~signalspace.domains.conformance.check_adapter` runs the contract
@@ -196,6 +221,10 @@ bottom.suptitle("|temporal difference| summed over R, G, B: where the square mov
 fig.savefig(os.path.join(OUT, "custom_adapter_video.png"), dpi=100)
 
 # %%
-# Unregister when done (the registry is per session).
+# Clean up: the drawer, and the plug-in's folder and module (then the
+# registry forgets "video" at its next look).
 ss.plot.unregister("video")
-ss.domains.unregister_domain("video")
+sys.path.remove(site)
+del sys.modules["videoplugin"]
+ss.domains.refresh()
+assert "video" not in ss.domains.available()
