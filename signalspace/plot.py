@@ -13,6 +13,8 @@ domain                       picture (function)
 ============================ ==============================================================
 1-D (``"audio"`` and others) one line per channel against the axis coordinates (:func:`waveform`)
 kind ``"spectrogram"``       time × frequency image in dB with a colour bar (:func:`spectrogram`)
+kind ``"pianoroll"``         time × MIDI key image in dB, one panel per audio channel, optionally
+                             with detected notes drawn over it (:func:`pianoroll`)
 2-D (``"image"`` and others) ``imshow`` with the true pixel aspect; gray, RGB(A), false colour
                              or a grid of bands (:func:`image`)
 3-D and more                 a grid of 2-D slices through the centre, or projections that sum
@@ -44,6 +46,7 @@ __all__ = [
     "drawers",
     "image",
     "matrix",
+    "pianoroll",
     "plot",
     "plot_by_ndim",
     "register",
@@ -814,6 +817,94 @@ def slices(
     return panels
 
 
+def pianoroll(
+    signal: Signal,
+    ax: Axes | None = None,
+    *,
+    notes: Any = None,
+    floor_db: float = -60.0,
+    **imshow_kw: Any,
+) -> Any:
+    """A piano roll (:func:`signalspace.analysis.piano_roll`) as a time × MIDI key image in dB, notes on top.
+
+    Parameters
+    ----------
+    signal : Signal
+        A roll: one time axis, one channel per key with a ``midi`` channel
+        coordinate (consecutive keys), ``attrs["source_channels"]`` naming the
+        audio channels when there are several (``n_keys`` channels each).
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure (:data:`MAX_WIDTH` inches wide, one panel
+        per audio channel, stacked) when omitted.
+    notes : iterable of NoteEvent, optional
+        Notes to draw as cyan lines from onset to offset at their key (those of
+        each audio channel in its panel), e.g. :func:`signalspace.analysis.detect_notes`'s table.
+    floor_db : float, default -60
+        Bottom of the colour scale, relative to each panel's largest envelope.
+    **imshow_kw
+        Passed to ``imshow`` (default ``cmap="magma"``).
+
+    Returns
+    -------
+    matplotlib Axes, or ndarray of Axes for several audio channels.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import signalspace as ss
+    >>> x = ss.analysis.synthesize(["A4", "E5"], durations=0.3, sr=22050)
+    >>> roll = ss.analysis.piano_roll(x)
+    >>> ax = ss.plot.plot(roll, notes=ss.analysis.detect_notes(x))  # dispatched on kind "pianoroll"
+    >>> ax.get_ylabel(), len(ax.lines), bool(ax.figure.get_figwidth() <= ss.plot.MAX_WIDTH)
+    ('M: MIDI key', 2, True)
+    >>> import matplotlib.pyplot as plt; plt.close("all")
+    """
+    if not isinstance(signal, Signal):
+        raise InvalidTypeError(f"signal must be a signalspace.Signal, got {describe(signal)}")
+    if signal.ndim != 1:
+        raise InvalidParameterError(f"a piano roll has one (time) axis, got a signal on {signal.ndim} axes")
+    midi = signal.channels.coords.get("midi") if signal.channels.coords else None
+    if midi is None:
+        raise InvalidParameterError(
+            "signal must have a 'midi' channel coordinate (one channel per key, as piano_roll makes), got channels "
+            f"{signal.channels.names[:4]}..."
+        )
+    midi = np.asarray(midi, dtype=float)
+    sources = tuple(signal.attrs.get("source_channels", ("",)))
+    n_keys = midi.size // max(len(sources), 1)
+    if n_keys * len(sources) != midi.size:
+        raise InvalidParameterError(
+            f"signal has {midi.size} channels, not a multiple of its {len(sources)} source channels {sources}"
+        )
+    floor_db = float(floor_db)
+    values = _real(signal.values)
+    if ax is None:
+        plt = _pyplot()
+        _, grid = plt.subplots(len(sources), 1, figsize=(MAX_WIDTH, 3.2 * len(sources)), squeeze=False,
+                               sharex=True, layout="constrained")
+        panels = grid[:, 0]
+    else:
+        panels = np.array([ax], dtype=object) if len(sources) == 1 else _grid(len(sources), ax, ncols=1)
+    imshow_kw.setdefault("cmap", "magma")
+    imshow_kw.setdefault("aspect", "auto")
+    imshow_kw.setdefault("vmin", floor_db)
+    t0, t1 = _edges(signal.domain.axes[0])
+    events = list(notes) if notes is not None else []
+    for c, (name, panel) in enumerate(zip(sources, panels, strict=True)):
+        env = np.abs(values[:, c * n_keys : (c + 1) * n_keys])
+        keys = midi[c * n_keys : (c + 1) * n_keys]
+        db = 20 * np.log10(env.T / max(float(env.max()), 1e-12) + 10 ** (floor_db / 20) / 10)
+        panel.imshow(db, origin="lower", extent=(t0, t1, keys[0] - 0.5, keys[-1] + 0.5), **imshow_kw)
+        for e in events:
+            if len(sources) == 1 or e.channel == name:
+                key = 69 + 12 * np.log2(e.hz / 440.0)
+                panel.plot([e.onset, e.offset], [key, key], color="cyan", lw=1.5)
+        panel.set_ylabel(f"{name}: MIDI key" if name else "MIDI key")
+    panels[-1].set_xlabel(_label(signal.domain.axes[0]))
+    return panels[0] if len(sources) == 1 else panels
+
+
 def _audio(signal: Signal, ax: Axes | None = None, **kw: Any) -> Any:
     return waveform(signal, ax=ax, **kw) if signal.ndim == 1 else plot_by_ndim(signal, ax=ax, **kw)
 
@@ -838,4 +929,5 @@ def plot_by_ndim(signal: Signal, ax: Axes | None = None, **kw: Any) -> Any:
 register("audio", _audio)
 register("image", _image)
 register("spectrogram", spectrogram)
+register("pianoroll", pianoroll)
 register("phasespace", _phasespace)

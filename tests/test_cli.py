@@ -291,3 +291,27 @@ def test_notes_plot_is_8_inches_wide_and_outputs_replace_atomically(melody_wav, 
     dpi = matplotlib.rcParams["savefig.dpi"]
     dpi = matplotlib.rcParams["figure.dpi"] if dpi == "figure" else dpi
     assert width <= 8 * dpi and height > 0
+
+
+def test_notes_on_8_khz_audio_uses_the_keys_below_the_limit_and_takes_fmin_and_keys(tmp_path, capsys):
+    from signalspace.analysis import synthesize
+
+    sr = 8000
+    path = tmp_path / "tel.wav"
+    soundfile.write(path, np.asarray(synthesize(["C4", "A5", "E6"], 0.4, sr=sr))[:, 0], sr, subtype="PCM_16")
+    out, _ = _notes_output(["notes", str(path), "--csv", str(tmp_path / "n.csv")], capsys)
+    # keys below 0.45 * 8000 = 3600 Hz: A0 .. A7 (3520 Hz), as librosa names the MIDI numbers 21 .. 105
+    import librosa
+
+    top = librosa.midi_to_note(int(np.floor(librosa.hz_to_midi(0.45 * sr))), unicode=False)
+    assert f"keys A0..{top}" in out and "3 notes" in out
+    notes = [line.split(",")[2] for line in (tmp_path / "n.csv").read_text().splitlines()[1:]]
+    assert notes == ["C4", "A5", "E6"]
+    out, _ = _notes_output(["notes", str(path), "--fmin", "C3", "--keys", "36"], capsys)
+    assert "keys C3..B5" in out and "E6" not in out.split("notes", 1)[1]
+    out, _ = _notes_output(["notes", str(path), "--fmin", "130.8", "--keys", "24"], capsys)
+    assert "keys C3..B4" in out
+    assert cli.main(["notes", str(path), "--keys", "88"]) == 2  # an explicit number of keys too high is an error
+    assert "n_keys=88" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["notes", str(path), "--keys", "0"])

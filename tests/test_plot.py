@@ -392,3 +392,31 @@ def test_matrix_delegates_to_the_toeplitz_drawing():
     assert isinstance(ax, Axes) and ax.figure is fig
     big = ss.plot.matrix(np.kron(np.eye(20), T))
     assert isinstance(big, Axes) and _width(big) <= 8
+
+
+def test_pianoroll_drawer_is_the_picture_of_a_roll_with_its_notes():
+    import librosa
+
+    from signalspace.analysis import detect_notes, piano_roll, synthesize
+
+    left = np.asarray(synthesize(["C4", "E5"], 0.3, sr=22050))[:, 0]
+    right = np.asarray(synthesize(["A5", "G3", "D4"], 0.2, sr=22050))[:, 0]
+    stereo = ss.audio.from_array(np.stack([left, right[: left.size]]), 22050, layout="stereo")
+    roll, notes = piano_roll(stereo), detect_notes(stereo)
+    assert roll.domain.kind == "pianoroll" and "pianoroll" in ss.plot.drawers()
+    axes = ss.plot.plot(roll, notes=notes)
+    assert axes.shape == (2,) and axes[0].figure.get_figwidth() <= ss.plot.MAX_WIDTH
+    for c, (name, ax) in enumerate(zip(("L", "R"), axes, strict=True)):
+        (im,) = ax.get_images()
+        env = np.asarray(roll)[:, c * 88 : (c + 1) * 88]
+        np.testing.assert_allclose(im.get_array(), 20 * np.log10(env.T / env.max() + 1e-4))
+        assert im.get_extent()[2:] == [20.5, 108.5] and ax.get_ylabel() == f"{name}: MIDI key"
+        drawn = sorted(round(line.get_ydata()[0]) for line in ax.lines)
+        assert drawn == sorted(librosa.note_to_midi(e.note) for e in notes if e.channel == name)
+    plt.close("all")
+    mono = piano_roll(synthesize(["A4"], 0.3, sr=22050))
+    _, ax = plt.subplots()
+    assert ss.plot.plot(mono, ax=ax) is ax and not ax.lines
+    plt.close("all")
+    with pytest.raises(ss.InvalidParameterError, match="'midi' channel coordinate"):
+        ss.plot.pianoroll(mono.replace(channels=ss.Channels.generic(88)))

@@ -166,25 +166,14 @@ fig.savefig(OUT / "convolutions.png")
 # All 88 keys
 # -----------
 # With one kernel per piano key, the envelopes of the outputs form a piano
-# roll; thresholding it, and discarding what a note's own harmonics explain,
+# roll; thresholding it, and discarding what the notes' own partials explain,
 # gives the notes.
 roll = ss.analysis.piano_roll(x)
-fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
-r = np.asarray(roll)
-ax.imshow(
-    20 * np.log10(r.T / r.max() + 1e-4),
-    origin="lower",
-    aspect="auto",
-    extent=(0, roll.domain["time"].extent[1], 20.5, 108.5),
-    vmin=-60,
-    cmap="magma",
-)
-ax.set_xlabel("time [s]")
-ax.set_ylabel("MIDI key")
-ax.set_title("Piano roll: envelope of 88 matched filters [dB]")
-fig.savefig(OUT / "piano_roll.png")
-
 notes = ss.analysis.detect_notes(x)
+ax = ss.plot.plot(roll, notes=notes)  # the "pianoroll" drawer: dB image, detected notes in cyan
+ax.set_title("Piano roll: envelope of 88 matched filters [dB], detected notes", loc="left", fontsize=10)
+fig = ax.figure
+fig.savefig(OUT / "piano_roll.png")
 print(notes)
 notes.to_csv(OUT / "notes.csv")
 print(f"figures and sounds written to {OUT.resolve()}")

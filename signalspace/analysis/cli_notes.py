@@ -1,6 +1,8 @@
-"""``signalspace notes FILE [--csv OUT] [--plot OUT.png] [--chunks FRAMES] [--progress] [--scheduler ADDRESS]``.
+"""``signalspace notes FILE [--csv OUT] [--plot OUT.png] [--fmin NOTE] [--keys N] [--chunks FRAMES] [--progress] ...``.
 
-Prints the notes of an audio file, per channel.  With no option the file is
+Prints the notes of an audio file, per channel, and the range of keys searched:
+by default A0 up to C8, or up to the highest key below 0.45 times the sample
+rate (A7 at 8 kHz); ``--fmin`` and ``--keys`` choose them.  With no option the file is
 read whole.  ``--chunks``, ``--progress`` or ``--scheduler`` read it lazily
 (:func:`signalspace.audio.load` with ``chunks``; :data:`DEFAULT_CHUNKS` frames
 per chunk unless ``--chunks`` says otherwise) and compute the piano roll chunk
@@ -37,6 +39,16 @@ def _frames(text: str) -> int:
     return value
 
 
+def _keys(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of keys (a positive integer), got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of keys (a positive integer), got {value}")
+    return value
+
+
 def add_notes_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``notes`` sub-command to an ``argparse`` sub-parsers object; returns its parser.
 
@@ -63,6 +75,11 @@ def add_notes_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--csv", metavar="OUT", default=None, help="also write the notes as CSV")
     parser.add_argument("--plot", metavar="OUT.png", default=None, help="also draw the piano roll with the notes")
     parser.add_argument("--threshold-db", type=float, default=-25.0, help="detection level below the loudest note")
+    parser.add_argument("--fmin", default="A0", help="lowest key, a note name or Hz (default A0)")
+    parser.add_argument(
+        "--keys", type=_keys, default=None, metavar="N",
+        help="number of keys from --fmin (default: those up to C8 below 0.45 x the sample rate; at 8 kHz A0..A7)",
+    )
     parser.add_argument(
         "--chunks", metavar="FRAMES", type=_frames, default=None,
         help="read the file lazily in chunks of FRAMES frames and compute the piano roll chunk by chunk "
@@ -109,9 +126,13 @@ def notes_command(args: argparse.Namespace) -> int:
                     raise InvalidParameterError(f"--plot: {args.file!r} has no samples, there is no piano roll to draw")
                 table, roll = NoteTable(), None
             else:
-                table, roll = _notes_and_roll(x, args.threshold_db, progress, scheduler)
-            print(f"{args.file}: {x.shape[0] * x.domain['time'].step:.2f} s, channels {list(x.channels.names)}, "
-                  f"{len(table)} notes")
+                table, roll = _notes_and_roll(
+                    x, args.threshold_db, progress, scheduler, getattr(args, "fmin", "A0"), getattr(args, "keys", None)
+                )
+            keys = "" if roll is None else f", keys {roll.channels.names[0].split(':')[-1]}.." \
+                f"{roll.channels.names[-1].split(':')[-1]}"
+            print(f"{args.file}: {x.shape[0] * x.domain['time'].step:.2f} s, channels {list(x.channels.names)}"
+                  f"{keys}, {len(table)} notes")
             print(table)
             if csv_tmp is not None:
                 with _labelled(args.csv, "--csv"):
@@ -160,7 +181,10 @@ def _claim(stack: contextlib.ExitStack, path: str | None, option: str) -> Path |
         return stack.enter_context(atomic_path(path, option))
 
 
-def _notes_and_roll(x: Any, threshold_db: float, progress: bool, scheduler: str | None) -> tuple[Any, Any]:
+def _notes_and_roll(
+    x: Any, threshold_db: float, progress: bool, scheduler: str | None, fmin: str | float = "A0",
+    n_keys: int | None = None,
+) -> tuple[Any, Any]:
     """Notes and the computed piano roll (computed once), on ``scheduler`` if given, with a progress bar if asked.
 
     For in-memory audio this is :func:`~signalspace.analysis.detect_notes` with
@@ -173,7 +197,11 @@ def _notes_and_roll(x: Any, threshold_db: float, progress: bool, scheduler: str 
     from .notes import _roll_notes, detect_notes, piano_roll
 
     threshold_db = finite_float(threshold_db, "threshold_db")
-    roll = piano_roll(x)  # lazy for lazy audio: nothing is read yet
+    try:
+        fmin = float(fmin)  # a frequency in Hz, or a note name
+    except (TypeError, ValueError):
+        pass
+    roll = piano_roll(x, fmin=fmin, n_keys=n_keys)  # lazy for lazy audio: nothing is read yet
     defaults = inspect.signature(detect_notes).parameters
     options = {name: defaults[name].default for name in ("min_duration", "n_harmonics", "harmonic_margin")}
     options["threshold_db"] = threshold_db
@@ -195,33 +223,17 @@ def _notes_and_roll(x: Any, threshold_db: float, progress: bool, scheduler: str 
 
 
 def _plot(roll: Any, table: Any, path: str | os.PathLike) -> None:
-    """Draw the piano roll of each channel with its notes into ``path`` (8 inches wide)."""
+    """Draw the piano roll of each channel with its notes into ``path`` (:func:`signalspace.plot.pianoroll`)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
-    import numpy as np
 
-    sources = roll.attrs["source_channels"]
-    first = roll.attrs["fmin_midi"]
-    n_keys = roll.attrs["n_keys"]
-    values = np.asarray(roll)
-    fig, axes = plt.subplots(
-        len(sources), 1, figsize=(8, 3.2 * len(sources)), squeeze=False, sharex=True, layout="constrained"
-    )
+    from ..plot import plot
+
+    axes = plot(roll, notes=table)
+    fig = (axes if not hasattr(axes, "ravel") else axes.ravel()[0]).figure
     try:
-        end = roll.domain["time"].extent[1]
-        for c, (name, ax) in enumerate(zip(sources, axes[:, 0], strict=True)):
-            env = values[:, c * n_keys : (c + 1) * n_keys]
-            db = 20 * np.log10(env.T / max(float(env.max()), 1e-12) + 1e-4)
-            ax.imshow(db, origin="lower", aspect="auto", extent=(0, end, first - 0.5, first + n_keys - 0.5),
-                      vmin=-60, cmap="magma")
-            for e in table:
-                if e.channel == name:
-                    midi = 69 + 12 * np.log2(e.hz / 440.0)
-                    ax.plot([e.onset, e.offset], [midi, midi], color="cyan", lw=1.5)
-            ax.set_ylabel(f"{name}: MIDI key")
-        axes[-1, 0].set_xlabel("time [s]")
         fig.savefig(path)
     finally:
         plt.close(fig)

@@ -4,8 +4,8 @@ The lecture's idea made into a tool: the correlation of a signal with a
 windowed sinusoid at a note's pitch (a *pitch kernel*) lights up where that
 note plays.  A bank of 88 such kernels (A0..C8) turns mono audio into 88
 channels of note energy, a *piano roll*; thresholding each key's envelope with
-hysteresis, and discarding what a stronger note's harmonics explain, gives the
-notes.
+hysteresis, and discarding what other notes' partials and the kernels' leakage
+explain, gives the notes.
 
 One kernel definition serves everything: ``w(t) * exp(2j*pi*f*t)`` for
 ``t = 0, 1/sr, ...`` with ``w`` a symmetric window (Hann by default).  Its
@@ -49,7 +49,7 @@ from .._errors import FileFormatError, InvalidParameterError, InvalidTypeError, 
 from .._validation import describe, finite_float, one_of, positive_int
 from ..domain import Axis, Channels, Domain
 from ..signal import Signal
-from .spectral import audio_samples
+from .spectral import audio_samples, pcm_to_float
 from .synth import note_hz, note_name
 
 __all__ = [
@@ -243,6 +243,21 @@ class PianoBank:
     sine, whose magnitude response is the key's envelope).  :meth:`conv`
     returns the :class:`~signalspace.ops.conv.Conv` that maps a mono signal to
     ``n_keys`` channels (or ``2 * n_keys`` real ones, cosine and sine per key).
+    Made by :func:`piano_bank`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import signalspace as ss
+    >>> bank = ss.analysis.piano_bank(sr=8000, fmin="A3", n_keys=24, quadrature=True, scale="amplitude")
+    >>> bank
+    PianoBank(24 keys A3..G#5, sr=8000 Hz, quadrature, kernels (1225, 1, 24) complex128)
+    >>> tone = np.cos(2 * np.pi * 440.0 * np.arange(4000) / 8000)
+    >>> env = bank.envelope(tone)
+    >>> env.channels.names[int(env.values[2000].argmax())]
+    'A4'
+    >>> bank.conv(pairs=True).kernel.shape  # one real Conv, 1 -> 48 channels (cosine, sine per key)
+    (1225, 1, 48)
     """
 
     kernels: np.ndarray
@@ -251,6 +266,13 @@ class PianoBank:
     midi: np.ndarray
     sr: float
     lengths: np.ndarray
+
+    def __repr__(self) -> str:
+        kind = "quadrature" if self.quadrature else "real"
+        return (
+            f"PianoBank({len(self.notes)} keys {self.notes[0]}..{self.notes[-1]}, sr={self.sr:g} Hz, {kind}, "
+            f"kernels {self.kernels.shape} {self.kernels.dtype})"
+        )
 
     @property
     def quadrature(self) -> bool:
@@ -630,7 +652,23 @@ def _lazy_audio(x: Any, sr: float | None) -> tuple[Any, float, Channels, float] 
         return None
     if values.dtype.kind not in "biuf":
         raise InvalidTypeError(f"x must be real audio samples, got a dask array of {values.dtype}")
-    return values, rate, channels, origin
+    return pcm_to_float(values), rate, channels, origin
+
+
+def _roll_keys(fmin: str | float, n_keys: int | None, sr: float) -> np.ndarray:
+    """MIDI numbers of a roll's keys: ``n_keys`` from ``fmin``, or by default those up to C8 below ``0.45 * sr``."""
+    if n_keys is not None:
+        return _key_midis(fmin, positive_int(n_keys, "n_keys"))
+    first = int(_key_midis(fmin, 1)[0])
+    top = _MIDI_A0 + N_KEYS - 1
+    midi = np.arange(first, max(top, first) + 1)
+    midi = midi[_midi_hz(midi) < 0.45 * sr]
+    if midi.size == 0:
+        raise InvalidParameterError(
+            f"fmin {fmin!r} ({_midi_hz(np.array([first]))[0]:.1f} Hz) is at or above 0.45 * sr = {0.45 * sr} Hz; "
+            "use a lower fmin or a higher sample rate"
+        )
+    return midi
 
 
 def piano_roll(
@@ -639,7 +677,7 @@ def piano_roll(
     sr: float | None = None,
     hop_length: int = 512,
     fmin: str | float = "A0",
-    n_keys: int = N_KEYS,
+    n_keys: int | None = None,
     resolution: float = 1.0,
 ) -> Signal:
     """Note energy per piano key over time: the envelope of each key's matched filter.
@@ -647,7 +685,9 @@ def piano_roll(
     Parameters
     ----------
     x : Signal or array_like
-        Audio (Signal on a time axis, or ``(n,)``/``(n, c)`` samples with ``sr``).
+        Audio (Signal on a time axis, or ``(n,)``/``(n, c)`` samples with ``sr``);
+        integer samples are PCM, scaled to [-1, 1) as :func:`signalspace.audio.load`
+        reads them, so envelopes are in the same units whatever the sample type.
         Dask-backed audio (``ss.audio.load(path, chunks=...)``, or a dask
         array) gives a lazy roll, computed chunk by chunk: see Notes.
     sr : float, optional
@@ -658,8 +698,11 @@ def piano_roll(
         decimation factor divides ``hop_length``.
     fmin : str or float, default "A0"
         Lowest key.
-    n_keys : int, default 88
-        Number of keys.
+    n_keys : int, optional
+        Number of keys.  By default the keys from ``fmin`` up to C8 (the piano's
+        88 from A0) that lie below ``0.45 * sr``: at 8 kHz, A0..A7 (85 keys).
+        An explicit ``n_keys`` whose top key is at or above ``0.45 * sr`` is an
+        error.
     resolution : float, default 1.0
         Semitones to the first zero of each key's response (smaller is sharper
         in pitch and longer in time).
@@ -713,16 +756,17 @@ def piano_roll(
     else:
         samples, sr, channels, origin = lazy
     hop_length = positive_int(hop_length, "hop_length")
-    n_keys = positive_int(n_keys, "n_keys")
     resolution = finite_float(resolution, "resolution", positive=True)
     if samples.shape[0] == 0:
         raise InvalidParameterError("x is empty (0 samples); a piano roll needs audio")
-    midi = _key_midis(fmin, n_keys)
+    midi = _roll_keys(fmin, n_keys, sr)
+    n_keys = midi.size
     hz = _midi_hz(midi)
     if hz[-1] >= 0.45 * sr:
         raise InvalidParameterError(
-            f"the top key {_midi_name(midi[-1])} ({hz[-1]:.1f} Hz) is too close to the Nyquist frequency "
-            f"{sr / 2} Hz of sr={sr}; use fewer keys or a higher sample rate"
+            f"n_keys={n_keys} puts the top key {_midi_name(midi[-1])} ({hz[-1]:.1f} Hz) too close to the Nyquist "
+            f"frequency {sr / 2} Hz of sr={sr} (keys must be below 0.45 * sr); use at most "
+            f"n_keys={int(np.sum(hz < 0.45 * sr))}, leave n_keys out, or a higher sample rate"
         )
     plan = _plan(float(sr), hop_length, int(midi[0]), n_keys, float(resolution))
     if lazy is None:
@@ -783,6 +827,13 @@ class NoteEvent:
         note's fundamental).
     channel : str
         Name of the audio channel it was found in.
+
+    Examples
+    --------
+    >>> import signalspace as ss
+    >>> (e,) = ss.analysis.detect_notes(ss.analysis.synthesize(["A4"], durations=0.5, sr=22050))
+    >>> e.note, round(e.hz, 1), round(e.onset, 2), e.channel
+    ('A4', 440.0, 0.0, 'M')
     """
 
     onset: float
@@ -842,19 +893,15 @@ class NoteTable(list):
 
 
 @functools.lru_cache(maxsize=16)
-def _leak_matrix(
-    sr: float, hop_length: int, first_midi: int, n_keys: int, resolution: float, n_harmonics: int
-) -> np.ndarray:
-    """``M[j, k]``: envelope expected in key ``k`` from a unit note at key ``j`` with partials ``1/h``.
+def _leak_matrix(sr: float, hop_length: int, first_midi: int, n_keys: int, resolution: float) -> np.ndarray:
+    """``M[j, k]``: envelope expected in key ``k`` from a unit sinusoid at key ``j`` (kernel leakage, no partials).
 
     Computed from the kernels' actual frequency responses (partials above a
     level's passband are removed by the decimation and count as zero).
     """
     plan = _plan(sr, hop_length, first_midi, n_keys, resolution)
     hz = _midi_hz(np.arange(first_midi, first_midi + n_keys))
-    h = np.arange(1, n_harmonics + 1)
-    partials = (hz[:, None] * h[None, :]).ravel()  # (n_keys * H,)
-    weights = np.tile(1.0 / h, n_keys)
+    partials = hz
     leak = np.zeros((n_keys, n_keys))
     for level in plan:
         rate = sr / level.factor
@@ -873,7 +920,7 @@ def _leak_matrix(
             # semitones of the key explain at least a third of their amplitude
             distance = np.abs(12 * np.log2(partials / hz[key]))
             response = np.where((distance > 0.5) & (distance <= 2.5), np.maximum(response, 1 / 3), response)
-            leak[:, key] = (weights * response).reshape(n_keys, n_harmonics).sum(axis=1)
+            leak[:, key] = response
     return leak
 
 
@@ -920,6 +967,45 @@ def _bump_width(column: np.ndarray, t: int) -> int:
     return max(int(stop - start), 1)
 
 
+#: Harmonic intervals: a candidate this many semitones (or within 2.5 of it) above a co-sounding note may be
+#: one of its partials.
+_PARTIAL_SPREAD = 2.5
+
+
+def _partial_intervals(n_harmonics: int) -> np.ndarray:
+    """Semitone intervals ``d >= 3`` within :data:`_PARTIAL_SPREAD` of a partial ``12 log2(h)``, ``2 <= h <= H``."""
+    if n_harmonics < 2:
+        return np.zeros(0, dtype=int)
+    positions = 12 * np.log2(np.arange(2, n_harmonics + 1))
+    d = np.arange(3, int(positions[-1] + _PARTIAL_SPREAD) + 1)
+    return d[np.abs(d[:, None] - positions[None, :]).min(axis=1) <= _PARTIAL_SPREAD]
+
+
+class _Smoothed:
+    """Key envelopes above their noise floor, smoothed along time by a Hann window of another key's kernel.
+
+    A key's envelope is the note's amplitude smoothed by its own kernel's window, so key ``k``'s envelope
+    smoothed by key ``j``'s window and key ``j``'s smoothed by ``k``'s have gone through the same two
+    windows: what one note's partials put in the two keys then has the same shape, whatever the kernels.
+    """
+
+    def __init__(self, env: np.ndarray, floor: np.ndarray, lengths_frames: np.ndarray) -> None:
+        self.env = np.maximum(env - floor[None, :], 0.0)
+        self.widths = np.maximum(1, np.round(lengths_frames).astype(int)) | 1
+        self._cache: dict[tuple[int, int], np.ndarray] = {}
+
+    def __call__(self, key: int, by: int) -> np.ndarray:
+        from scipy import ndimage
+
+        width = int(self.widths[by])
+        out = self._cache.get((key, width))
+        if out is None:
+            w = np.hanning(width + 2)[1:-1] if width > 1 else np.ones(1)
+            out = ndimage.convolve1d(self.env[:, key], w / w.sum(), mode="constant")
+            self._cache[(key, width)] = out
+        return out
+
+
 def _detect_mono(
     env: np.ndarray,
     dt: float,
@@ -932,10 +1018,11 @@ def _detect_mono(
     threshold_db: float,
     min_duration: float,
     harmonic_margin: float,
+    n_harmonics: int,
 ) -> list[NoteEvent]:
     from scipy import ndimage
 
-    frames, _n_keys = env.shape
+    n_keys = env.shape[1]
     peak = float(env.max()) if env.size else 0.0
     if not np.isfinite(peak) or peak <= 1e-6:
         return []
@@ -963,29 +1050,27 @@ def _detect_mono(
                 continue
             tp = t0 + q
             onset = _half_max_onset(env[:, k], tp, p, max(0, t0 + a - 1) if a > 0 else 0)
-            candidates.append((k, tp, p, onset, float(t0 + b - 1)))
+            candidates.append((k, tp, p, onset, float(t0 + b - 1), t0 + a, t0 + b))
+    candidates = [
+        c for c in candidates
+        if not _explained_by_neighbour(env, c[0], c[1], c[2], c[3], leak, key_max, lengths_s, dt, harmonic_margin)
+    ]
+    smooth = _Smoothed(env, floor, lengths_s / dt)
+    intervals = set(_partial_intervals(n_harmonics).tolist())
+    # two passes: the candidates no lower candidate's partials can explain by timing alone are surely
+    # fundamentals; their partial ratios tell what the instrument's partials are like, so that a chord note
+    # at a partial's pitch (louder than the recording's partials there) is kept in the second pass
+    fundamentals = [
+        c for c in candidates
+        if not _explained_as_partial(c, candidates, smooth, intervals, None, lengths_s, dt)
+    ]
+    typical_ratio = _typical_partial_ratios(fundamentals, smooth, intervals, n_keys)
     events = []
-    for k, tp, p, onset_frame, offset_frame in candidates:
+    for c in candidates:
+        k, _tp, p, onset_frame, offset_frame, _start, _stop = c
         onset = origin + onset_frame * dt
         offset = origin + offset_frame * dt
-        # explained by a stronger note's partials (or its neighbour leakage)?
-        explained = 0.0
-        bound = harmonic_margin * leak[:, k] * key_max * np.maximum(lengths_s / lengths_s[k], 1.0)
-        bound[k] = 0.0
-        for j in np.flatnonzero(bound > p):
-            reach = max(1, round(0.5 * lengths_s[j] / dt))
-            # only from the candidate's own onset on: a harmonic starts with its fundamental, while the
-            # decaying tail of an earlier note on key j says nothing about a new note on key k
-            a, b = max(0, tp - reach, int(onset_frame)), min(frames, tp + reach + 1)
-            window = env[a:b, j]
-            tj = int(window.argmax())
-            pj = float(window[tj])
-            # a note shorter than key j's kernel is under-read by it (but not by shorter kernels):
-            # correct by kernel length over the note's apparent width, at most the kernels' ratio
-            width = _bump_width(env[:, j], a + tj) * dt
-            short = min(max(lengths_s[j] / width, 1.0), max(lengths_s[j] / lengths_s[k], 1.0))
-            explained = max(explained, leak[j, k] * pj * short)
-        if p < harmonic_margin * explained:
+        if _explained_as_partial(c, candidates, smooth, intervals, typical_ratio, lengths_s, dt):
             continue
         if offset - onset < min_duration:
             continue
@@ -994,13 +1079,145 @@ def _detect_mono(
     return events
 
 
+def _explained_by_neighbour(
+    env: np.ndarray,
+    k: int,
+    tp: int,
+    p: float,
+    onset_frame: float,
+    leak: np.ndarray,
+    key_max: np.ndarray,
+    lengths_s: np.ndarray,
+    dt: float,
+    harmonic_margin: float,
+) -> bool:
+    """Whether a note on a key within two semitones explains the candidate through the kernels' leakage.
+
+    ``leak[j, k]`` is the envelope a unit sinusoid at key ``j`` gives key ``k`` (the kernels' own
+    responses: no assumption about the instrument).
+    """
+    frames = env.shape[0]
+    bound = harmonic_margin * leak[:, k] * key_max * np.maximum(lengths_s / lengths_s[k], 1.0)
+    bound[k] = 0.0
+    explained = 0.0
+    for j in np.flatnonzero(bound > p):
+        reach = max(1, round(0.5 * lengths_s[j] / dt))
+        # only from the candidate's own onset on: leakage starts with its note, while the decaying tail
+        # of an earlier note on key j says nothing about a new note on key k
+        a, b = max(0, tp - reach, int(onset_frame)), min(frames, tp + reach + 1)
+        window = env[a:b, j]
+        tj = int(window.argmax())
+        pj = float(window[tj])
+        # a note shorter than key j's kernel is under-read by it (but not by shorter kernels):
+        # correct by kernel length over the note's apparent width, at most the kernels' ratio
+        width = _bump_width(env[:, j], a + tj) * dt
+        short = min(max(lengths_s[j] / width, 1.0), max(lengths_s[j] / lengths_s[k], 1.0))
+        explained = max(explained, leak[j, k] * pj * short)
+    return p < harmonic_margin * explained
+
+
+def _partial_ratio(smooth: _Smoothed, j: int, k: int, start: int, stop: int) -> tuple[float, float]:
+    """How strong key ``k`` is relative to key ``j`` while key ``j``'s note (frames ``start:stop``) is loud.
+
+    Two ratios of the cross-smoothed envelopes (:class:`_Smoothed`): the least-squares one over the frames
+    where key ``j``'s is at least 70 % of its maximum (the level of the partials of key ``j``'s note around
+    key ``k``), and the largest over the frames where it is at least half its maximum (the most those
+    partials can explain, also early on, before the higher partials' faster decay).  Either is more if
+    another note sounds on key ``k`` meanwhile; both are 0 when key ``j`` is silent.
+    """
+    lower = smooth(j, k)[start:stop]
+    top = float(lower.max()) if lower.size else 0.0
+    if top <= 0:
+        return 0.0, 0.0
+    upper = smooth(k, j)[start:stop]
+    loud = lower >= 0.7 * top
+    level = float(np.dot(upper[loud], lower[loud]) / np.dot(lower[loud], lower[loud]))
+    loud = lower >= 0.5 * top
+    return level, float(np.max(upper[loud] / lower[loud]))
+
+
+def _typical_partial_ratios(
+    candidates: list[tuple], smooth: _Smoothed, intervals: set[int], n_keys: int
+) -> dict[int, float]:
+    """For each interval ``d``: what the keys ``d`` semitones above the candidates typically hold, relative to them.
+
+    :func:`_partial_ratio` of key ``j + d`` to each candidate's key ``j`` over its frames, the upper quartile
+    over the candidates: an estimate, from the recording itself, of how strong its instrument's partials
+    around ``d`` semitones are (a chord or melody note there is an outlier, ignored unless most candidates
+    have one).
+    """
+    ratios: dict[int, list[float]] = {}
+    for j, _tp, _p, _on, _off, start, stop in candidates:
+        for d in intervals:
+            if j + d < n_keys:
+                ratios.setdefault(d, []).append(_partial_ratio(smooth, j, j + d, start, stop)[0])
+    return {d: float(np.percentile(r, 75)) for d, r in ratios.items()}
+
+
+#: How much louder than the recording's typical partial level (for its interval) a lower note's partial
+#: level may be and still explain a candidate (:func:`_explained_as_partial`).
+_PARTIAL_LEVEL_MARGIN = 2.0
+
+
+def _explained_as_partial(
+    candidate: tuple,
+    candidates: list[tuple],
+    smooth: _Smoothed,
+    intervals: set[int],
+    typical_ratio: dict[int, float] | None,
+    lengths_s: np.ndarray,
+    dt: float,
+) -> bool:
+    """Whether lower candidates' partials explain this one: none after it, never below it, at typical levels.
+
+    No law of partial amplitudes is assumed.  Candidate ``c`` (key ``k``, frames ``start:stop``, peak ``p``)
+    may be explained by the candidates ``d`` on keys ``j`` whose frames overlap its own, with ``k - j`` near
+    a partial's interval ``12 log2(h)``,
+
+    - that do not start after ``c`` (half-maximum onsets, with 60 ms plus a quarter of the difference
+      of the two kernels' lengths, by which a short note's onset moves in the longer kernel);
+    - whose partial level around key ``k`` (the least-squares :func:`_partial_ratio`) is at most
+      :data:`_PARTIAL_LEVEL_MARGIN` times the one typical of the recording for that interval
+      (:func:`_typical_partial_ratios`; not checked when ``typical_ratio`` is None): a chord note at a
+      partial's pitch adds its own amplitude.
+
+    It is explained when key ``k`` never rises above what those predict (the sum of their envelopes, each
+    times its largest :func:`_partial_ratio`, after the cross-smoothing of :class:`_Smoothed`) by more
+    than a third of ``p``: a note that starts later, or continues after its lower notes stop, is its own.
+    """
+    k, _tp, p, onset_k, _off, start, stop = candidate
+    # the smoothing spreads neighbouring notes of key k into the run's ends: count only an excess that the
+    # unsmoothed envelope shows too
+    upper = smooth.env[start:stop, k]
+    predicted = np.zeros(stop - start)
+    first = stop
+    for j, _tp, _p, onset_j, _off, start_j, stop_j in candidates:
+        d = k - j
+        if d not in intervals or stop_j <= start or start_j >= stop:
+            continue
+        tolerance = 0.06 + 0.25 * max(lengths_s[j] - lengths_s[k], 0.0)
+        if (onset_j - onset_k) * dt > tolerance:
+            continue
+        level, most = _partial_ratio(smooth, j, k, start_j, stop_j)
+        if level <= 0:
+            continue
+        if typical_ratio is not None and level > _PARTIAL_LEVEL_MARGIN * typical_ratio.get(d, np.inf):
+            continue
+        first = min(first, max(start_j, start))
+        upper = np.minimum(upper, smooth(k, j)[start:stop])
+        predicted += most * smooth(j, k)[start:stop]
+    # from the first lower note's start: c's frames before it (within the onset tolerance) are the tail of
+    # an earlier note on key k, which was a candidate of its own
+    return first < stop and bool(np.max((upper - predicted)[first - start :]) <= p / 3)
+
+
 def detect_notes(
     x: Signal | np.ndarray,
     *,
     sr: float | None = None,
     hop_length: int = 512,
     fmin: str | float = "A0",
-    n_keys: int = N_KEYS,
+    n_keys: int | None = None,
     resolution: float = 1.0,
     threshold_db: float = -25.0,
     min_duration: float = 0.04,
@@ -1016,30 +1233,44 @@ def detect_notes(
     percentile of its envelope, about four times the median of pure noise; at most twice what the other keys' floors
     predict for white noise).  Its onset is where the envelope first reaches half its
     peak (the kernels are centred); its offset where it falls below ``low``.
-    A candidate is discarded when another key's envelope around the same time,
-    times the response that key's partials (amplitudes ``1 / h``, ``h <=
-    n_harmonics``) produce in the candidate's kernel, explains it within
-    ``harmonic_margin``: harmonics and neighbour leakage of a stronger note are
-    not reported as notes.
+    A candidate is discarded when what other notes put in its key explains it:
+
+    - *leakage*: a note within two semitones, through the kernels' own responses
+      (within ``harmonic_margin``);
+    - *partials*: no law of partial amplitudes is assumed (real instruments
+      differ: flat, ``1/h**2``, a 2nd partial stronger than the fundamental...).
+      A candidate near a partial's interval ``12 log2(h)`` (``h <= n_harmonics``)
+      above lower notes is one of their partials when it does not start after
+      them, its envelope never rises above what theirs predict (times the ratio
+      measured between the two keys while the lower note sounds; both envelopes
+      smoothed by the other key's kernel window so that they compare), and that
+      ratio is not far above the one typical of the recording for that interval
+      (measured on the notes no partial explains).  So a note at a partial's
+      pitch that starts at another time, outlasts the lower note, or is louder
+      than the recording's partials (a chord note) is still found.
 
     Parameters
     ----------
     x : Signal or array_like
-        Audio; multichannel audio is analysed channel by channel.  For dask-backed
+        Audio; multichannel audio is analysed channel by channel.  Integer samples
+        are PCM, scaled to [-1, 1) as :func:`signalspace.audio.load` reads them (an
+        int16 file read raw and as floats gives the same strengths).  For dask-backed
         audio the piano roll is computed chunk by chunk (:func:`piano_roll`;
         inside :func:`signalspace.parallel.progress` it shows a progress bar, on
         a ``dask.distributed`` client it runs on the cluster), then the detection
         runs in memory on the roll, ``hop_length`` times smaller than the audio.
     sr, hop_length, fmin, n_keys, resolution
-        As in :func:`piano_roll`.
+        As in :func:`piano_roll` (by default the keys up to C8 below ``0.45 * sr``:
+        at 8 kHz, A0..A7).
     threshold_db : float, default -25
         Detection level relative to the channel's loudest envelope.
     min_duration : float, default 0.04
         Shorter detections (seconds) are dropped.
     n_harmonics : int, default 10
-        Partials assumed when deciding what a note explains.
+        Highest partial considered when deciding what a note explains (intervals
+        within 2.5 semitones of ``12 log2(h)``, ``2 <= h <= n_harmonics``).
     harmonic_margin : float, default 1.5
-        How much louder than its explained level a candidate must be.
+        How much louder than the leakage of a neighbouring key a candidate must be.
 
     Returns
     -------
@@ -1099,7 +1330,7 @@ def _roll_notes(
     lengths_s = np.zeros(n_keys)
     for level in plan:
         lengths_s[level.keys] = level.bank.lengths * level.factor / rate
-    leak = _leak_matrix(float(rate), hop_length, first, n_keys, float(resolution), n_harmonics)
+    leak = _leak_matrix(float(rate), hop_length, first, n_keys, float(resolution))
     dt = hop_length / rate
 
     table = NoteTable()
@@ -1107,6 +1338,9 @@ def _roll_notes(
     for c, name in enumerate(channel_names):
         env = values[:, c * n_keys : (c + 1) * n_keys]
         table.extend(
-            _detect_mono(env, dt, origin, hz, midi, leak, lengths_s, name, threshold_db, min_duration, harmonic_margin)
+            _detect_mono(
+                env, dt, origin, hz, midi, leak, lengths_s, name, threshold_db, min_duration, harmonic_margin,
+                n_harmonics,
+            )
         )
     return table, roll

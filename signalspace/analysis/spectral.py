@@ -35,7 +35,9 @@ def audio_samples(x: Any, sr: float | None, name: str = "x") -> tuple[np.ndarray
 
     ``x`` is a Signal on one (time) axis, whose step is ``1 / sr``, or an array
     of shape ``(n,)`` or ``(n, c)`` together with ``sr``.  Never copies more than
-    a conversion to a float array needs.  NaN or infinite samples are an
+    a conversion to a float array needs.  Integer samples are PCM and scaled to
+    [-1, 1) as :func:`signalspace.audio.load` (soundfile) reads them
+    (:func:`pcm_to_float`).  NaN or infinite samples are an
     :class:`~signalspace.InvalidParameterError` naming the first one.
     """
     if isinstance(x, Signal):
@@ -59,7 +61,7 @@ def audio_samples(x: Any, sr: float | None, name: str = "x") -> tuple[np.ndarray
         values = np.asarray(x)
         if values.dtype.kind == "c":
             raise InvalidTypeError(f"{name} must be real audio, got complex values ({values.dtype})")
-        values = _finite(values.astype(np.float64, copy=False), name)
+        values = _finite(pcm_to_float(values), name)
         return values, signal_sr, x.channels, axis.origin
     if sr is None:
         raise InvalidParameterError(f"sr (the sample rate in Hz) is required when {name} is an array, got None")
@@ -76,7 +78,31 @@ def audio_samples(x: Any, sr: float | None, name: str = "x") -> tuple[np.ndarray
         raise ShapeError(f"{name} must have shape (n,) or (n, channels), got shape {values.shape}")
     if values.shape[1] == 0:
         raise ShapeError(f"{name} must have at least one channel, got shape {values.shape}")
-    return _finite(values.astype(np.float64, copy=False), name), sr, Channels.generic(values.shape[1]), 0.0
+    return _finite(pcm_to_float(values), name), sr, Channels.generic(values.shape[1]), 0.0
+
+
+def pcm_to_float(values: Any) -> Any:
+    """Samples as float64; integer PCM scaled to [-1, 1) the way soundfile reads PCM files.
+
+    Signed ``b`` bits: ``v / 2**(b - 1)`` (int16 ``-32768 .. 32767`` becomes ``-1 .. 32767/32768``);
+    unsigned (8-bit WAV style): ``(v - 2**(b - 1)) / 2**(b - 1)``.  Floats and booleans are only
+    converted.  Works on numpy and dask arrays (lazily for dask).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from signalspace.analysis.spectral import pcm_to_float
+    >>> pcm_to_float(np.array([-32768, 0, 16384], dtype=np.int16)).tolist()
+    [-1.0, 0.0, 0.5]
+    >>> pcm_to_float(np.array([0, 128, 255], dtype=np.uint8)).tolist()
+    [-1.0, 0.0, 0.9921875]
+    """
+    kind = values.dtype.kind
+    if kind in "iu":
+        half = float(2 ** (8 * values.dtype.itemsize - 1))
+        values = values.astype(np.float64)
+        return (values - half if kind == "u" else values) / half
+    return values.astype(np.float64, copy=False)
 
 
 def _finite(values: np.ndarray, name: str) -> np.ndarray:
@@ -111,7 +137,9 @@ def spectrogram(
     ----------
     x : Signal or array_like
         Audio: a Signal on one time axis (the sample rate is ``1 / step``), or
-        samples of shape ``(n,)`` or ``(n, c)`` with ``sr``.
+        samples of shape ``(n,)`` or ``(n, c)`` with ``sr``.  Integer samples
+        are PCM, scaled to [-1, 1) as :func:`signalspace.audio.load` reads them.
+        In memory only: dask-backed audio is refused (see Raises).
     sr : float, optional
         Sample rate in Hz; required for arrays, checked against a Signal's.
     n_fft, hop_length, win_length, window, center, pad_mode
@@ -141,8 +169,11 @@ def spectrogram(
     ------
     InvalidParameterError
         For a sample rate <= 0, an unknown ``scale``, ``window`` or
-        ``pad_mode``, NaN or infinite samples, or audio shorter than one frame
-        when ``center=False``.
+        ``pad_mode``, NaN or infinite samples, or audio shorter than ``n_fft``
+        (librosa would only warn with ``center=True``).
+    InvalidTypeError
+        For dask-backed (lazy) audio: the STFT runs in memory and never
+        computes a lazy signal silently; call ``x.compute()`` first.
 
     Examples
     --------
@@ -158,6 +189,13 @@ def spectrogram(
     """
     import librosa
 
+    from ..signal import is_lazy
+
+    if is_lazy(x.values if isinstance(x, Signal) else x):
+        raise InvalidTypeError(
+            "x is dask-backed (lazy); spectrogram works in memory and does not compute it silently: "
+            "call x.compute() first (or spectrogram a slice of it, x.isel(time=slice(a, b)).compute())"
+        )
     samples, sr, channels, origin = audio_samples(x, sr)
     n_fft = positive_int(n_fft, "n_fft")
     win_length = n_fft if win_length is None else positive_int(win_length, "win_length")
@@ -179,9 +217,9 @@ def spectrogram(
     n = samples.shape[0]
     if n == 0:
         raise InvalidParameterError("x is empty (0 samples); a spectrogram needs at least one sample")
-    if not center and n < n_fft:
+    if n < n_fft:
         raise InvalidParameterError(
-            f"x has {n} samples, fewer than n_fft={n_fft}; use center=True or a smaller n_fft"
+            f"n_fft={n_fft} is longer than x ({n} samples); use n_fft <= {n} (and win_length <= n_fft)"
         )
     try:
         stft = librosa.stft(

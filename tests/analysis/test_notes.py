@@ -1,5 +1,6 @@
 """Pitch kernels, the piano bank, piano rolls and note detection, against numpy/scipy/librosa references."""
 
+import independent_notes
 import librosa
 import numpy as np
 import pytest
@@ -32,8 +33,9 @@ def test_kernel_peaks_at_the_note(midi, sr, duration, window, harmonics):
     n_fft = 1 << int(np.ceil(np.log2(8 * k.shape[0])))
     spectrum = np.abs(np.fft.rfft(k.values[:, 0], n_fft))
     freqs = np.fft.rfftfreq(n_fft, 1 / sr)
-    # the fundamental (amplitude 1, the largest partial) is the peak, within one FFT bin
-    assert abs(freqs[spectrum.argmax()] - hz) <= sr / n_fft + 1e-9
+    # the fundamental (amplitude 1, the largest partial) is the peak, within one FFT bin plus what the other
+    # partials' sidelobes can pull it by (a small fraction of the main lobe, 1 / duration Hz for a boxcar)
+    assert abs(freqs[spectrum.argmax()] - hz) <= sr / n_fft + 0.15 / duration + 1e-9
 
 
 def test_kernel_from_hz_equals_kernel_from_name():
@@ -273,3 +275,124 @@ def test_notes_command_writes_csv_and_plot(tmp_path, capsys):
     assert sorted((r["channel"], r["note"]) for r in rows) == [("L", "C4"), ("L", "E5"), ("R", "A5"), ("R", "G3")]
     assert (tmp_path / "n.png").stat().st_size > 0
     assert "C4" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------- notes built with numpy, not with synthesize
+REVIEW_NOTES = ["C3", "G3", "E4", "C5", "A2", "F4"]
+
+
+def _numpy_notes(names, amps, *, onsets=None, durations=0.5, gains=None, inharmonicity=0.0, seed=0, snr_db=10.0):
+    """Notes from ``independent_notes.tone`` (numpy sinusoids, random phases and envelopes), 10 dB SNR."""
+    rng = np.random.default_rng(seed)
+    gains = np.ones(len(names)) if gains is None else gains
+    durations = np.broadcast_to(np.asarray(durations, dtype=float), (len(names),))
+    onsets = np.concatenate([[0.05], 0.05 + np.cumsum(durations)[:-1]]) if onsets is None else np.asarray(onsets)
+    out = np.zeros(round((float(np.max(onsets + durations)) + 0.3) * SR))
+    for name, onset, duration, gain in zip(names, onsets, durations, gains, strict=True):
+        i0, n = round(onset * SR), round(duration * SR)
+        amps = gain * np.asarray(amps)
+        out[i0 : i0 + n] += independent_notes.tone(rng, librosa.note_to_midi(name), n, SR, amps, inharmonicity)
+    out += rng.standard_normal(out.size) * np.sqrt(np.mean(out**2) / 10 ** (snr_db / 10))
+    return out / np.abs(out).max(), onsets
+
+
+H = np.arange(1, 11)
+
+
+@pytest.mark.parametrize(
+    ("law", "amps", "inharmonicity"),
+    [
+        ("1/sqrt(h)", H**-0.5, 0.0),
+        ("flat", np.ones(10), 0.0),
+        ("1/h**2", H**-2.0, 0.0),
+        ("1/h, inharmonic", 1 / H, 3e-4),
+        ("2nd partial strongest", np.array([0.5, 1.0, 0.7, 0.5, 0.35, 0.25, 0.2, 0.15, 0.1, 0.1]), 1e-4),
+    ],
+)
+def test_harmonics_are_not_notes_whatever_the_partial_amplitudes(law, amps, inharmonicity):
+    x, onsets = _numpy_notes(REVIEW_NOTES, amps, inharmonicity=inharmonicity)
+    found = detect_notes(x, sr=SR)
+    played = [[e for e in found if e.note == name and abs(e.onset - onset) <= 0.05]
+              for name, onset in zip(REVIEW_NOTES, onsets, strict=True)]
+    assert [len(p) for p in played] == [1] * 6, (law, found)
+    # no partial is reported: what else is found (attack clicks, leakage at the detection floor) is at least
+    # 12 dB below the notes, where a partial of these laws would be within a few dB (or above)
+    weakest = min(p[0].strength for p in played)
+    extra = [e for e in found if not any(e is p[0] for p in played)]
+    assert all(e.strength < 10 ** (-12 / 20) * weakest for e in extra), (law, extra)
+
+
+@pytest.mark.parametrize("amps", [H**-0.5, np.ones(10)])
+def test_a_note_at_a_partials_pitch_that_outlasts_the_lower_note_is_found(amps):
+    # G4 (C2's 3rd partial) starts with C2 but continues after it stops
+    x, _ = _numpy_notes(["C2", "G4"], amps, onsets=[0.05, 0.05], durations=[0.5, 1.2], seed=1)
+    found = [e for e in detect_notes(x, sr=SR) if e.note in ("C2", "G4")]
+    assert sorted(e.note for e in found) == ["C2", "G4"]
+    assert next(e for e in found if e.note == "G4").offset > 1.0
+
+
+def test_a_note_at_a_partials_pitch_that_starts_later_is_found():
+    # C4 starts 0.5 s into C3 (sounding on its 2nd partial's frequency), 3x louder than that partial
+    x, _ = _numpy_notes(["C3", "C4"], H**-0.5, onsets=[0.05, 0.55], durations=[0.5, 0.6], gains=[1, 3])
+    found = [e for e in detect_notes(x, sr=SR) if e.note in ("C3", "C4")]
+    assert [e.note for e in found] == ["C3", "C4"]
+    np.testing.assert_allclose([e.onset for e in found], [0.05, 0.55], atol=0.05)
+
+
+@pytest.mark.xfail(strict=True, reason="known limitation: the partial level of a lower note is measured over all its "
+                   "loud frames, which include a later note on the partial's key while the lower note still sounds")
+def test_a_note_at_a_partials_pitch_that_starts_while_the_lower_note_sustains_is_found():
+    x, _ = _numpy_notes(["C3", "C4"], H**-0.5, onsets=[0.05, 0.55], durations=[1.2, 0.6], gains=[1, 3])
+    found = [e for e in detect_notes(x, sr=SR) if e.note in ("C3", "C4")]
+    assert [e.note for e in found] == ["C3", "C4"]
+
+
+@pytest.mark.parametrize("law", independent_notes.LAWS)
+def test_random_numpy_melodies_precision_and_recall(law):
+    # the benchmark's independent setting in small (benchmarks/bench_notes.py runs 80 melodies per setting)
+    rng = np.random.default_rng(11)
+    n_ref = n_det = n_ok = 0
+    for _ in range(4):
+        y, reference = independent_notes.melody(rng, law=law, n_events=8)
+        detected = [(e.note, e.onset) for e in detect_notes(y, sr=SR)]
+        used = set()
+        for name, onset in reference:
+            hits = [i for i, (n, o) in enumerate(detected) if n == name and abs(o - onset) <= 0.05 and i not in used]
+            hit = hits[0] if hits else None
+            if hit is not None:
+                used.add(hit)
+        n_ref, n_det, n_ok = n_ref + len(reference), n_det + len(detected), n_ok + len(used)
+    assert n_ok / n_ref >= 0.9 and n_ok / n_det >= 0.8, (law, n_ref, n_det, n_ok)
+
+
+def test_integer_pcm_is_scaled_like_audio_load(tmp_path):
+    import soundfile
+
+    x = 0.8 * np.asarray(synthesize(["C4", "G5"], 0.4, sr=SR))[:, 0]
+    path = tmp_path / "pcm.wav"
+    soundfile.write(path, x, SR, subtype="PCM_16")
+    pcm, _ = soundfile.read(path, dtype="int16")
+    floats = ss.audio.load(path)
+    raw = detect_notes(pcm, sr=SR)
+    assert [(e.note, e.onset) for e in raw] == [(e.note, e.onset) for e in detect_notes(floats)]
+    np.testing.assert_allclose([e.strength for e in raw], [e.strength for e in detect_notes(floats)], rtol=1e-9)
+    np.testing.assert_allclose(piano_roll(pcm, sr=SR).values, piano_roll(pcm / 32768.0, sr=SR).values, atol=1e-12)
+    unsigned = (np.round(x * 127) + 128).astype(np.uint8)  # 8-bit WAV style
+    np.testing.assert_allclose(piano_roll(unsigned, sr=SR).values,
+                               piano_roll((unsigned.astype(float) - 128) / 128, sr=SR).values, atol=1e-12)
+
+
+def test_low_sample_rates_use_the_keys_below_the_limit():
+    for sr in (8000, 11025):
+        x = synthesize(["C4", "A5", "E6"], 0.4, sr=sr)
+        roll = piano_roll(x)
+        top = min(108, int(np.floor(librosa.hz_to_midi(0.45 * sr - 1e-9))))
+        assert roll.channels.names[0] == "A0" and roll.channels.coords["midi"][-1] == top
+        assert librosa.midi_to_hz(top) < 0.45 * sr <= librosa.midi_to_hz(top + 1) or top == 108
+        assert [e.note for e in detect_notes(x)] == ["C4", "A5", "E6"]
+    assert piano_roll(x, fmin="C2").channels.names[0] == "C2"
+    with pytest.raises(ss.InvalidParameterError, match=r"n_keys=88 .* at most n_keys=\d+"):
+        detect_notes(synthesize(["A4"], 0.3, sr=8000), n_keys=88)
+    with pytest.raises(ss.InvalidParameterError, match="fmin"):
+        piano_roll(synthesize(["A4"], 0.3, sr=8000), fmin="C8")
+    assert piano_roll(synthesize(["A4"], 0.3, sr=SR)).nchannels == 88  # the piano's 88 at usual rates

@@ -122,3 +122,29 @@ def test_every_accepted_window_and_pad_mode_equals_librosa(window, pad_mode):
     S = spectrogram(y, sr=8000, n_fft=256, hop_length=100, window=window, pad_mode=pad_mode)
     reference = np.abs(librosa.stft(y, n_fft=256, hop_length=100, window=window, pad_mode=pad_mode))
     np.testing.assert_allclose(S.values[:, :, 0], reference.T, rtol=1e-10, atol=1e-10)
+
+
+def test_lazy_audio_is_refused_not_computed_silently(rng):
+    import dask.array as da
+
+    y = rng.standard_normal(20000)
+    lazy = ss.audio.from_array(da.from_array(y, chunks=5000), 22050)
+    with pytest.raises(ss.InvalidTypeError, match=r"dask-backed .*x\.compute\(\) first"):
+        spectrogram(lazy)
+    with pytest.raises(ss.InvalidTypeError, match="compute"):
+        spectrogram(da.from_array(y, chunks=5000), sr=22050)
+    np.testing.assert_allclose(spectrogram(lazy.compute()).values, spectrogram(y, sr=22050).values)
+
+
+@pytest.mark.parametrize("center", [True, False])
+def test_n_fft_longer_than_the_audio_is_a_named_error_not_a_librosa_warning(center):
+    with pytest.raises(ss.InvalidParameterError, match=r"n_fft=2048 is longer than x \(100 samples\)"):
+        spectrogram(np.ones(100), sr=8000, center=center)
+    S = spectrogram(np.ones(100), sr=8000, n_fft=100, hop_length=25)  # n_fft == n is fine, as in librosa
+    expected = np.abs(librosa.stft(np.ones(100), n_fft=100, hop_length=25))
+    np.testing.assert_allclose(S.values[:, :, 0], expected.T)
+
+
+def test_integer_pcm_is_scaled_like_soundfile(rng):
+    pcm = (rng.uniform(-1, 1, 4000) * 32767).astype(np.int16)
+    np.testing.assert_allclose(spectrogram(pcm, sr=8000).values, spectrogram(pcm / 32768.0, sr=8000).values)
