@@ -241,3 +241,80 @@ def test_strided_cost_model_prefers_strided_native_engines():
         assert engines.estimate(plan32, name) >= 0.9 * engines.estimate(plan1, name)
     assert engines.estimate(plan32, "numpy1d") < engines.estimate(plan1, "numpy1d") / 4
     assert engines.choose(plan32) in ("numpy1d", "im2col", "direct")
+
+
+@given(configs(max_dims=4), st.sampled_from([1, 2**22]))
+@settings(max_examples=60)
+def test_flat_im2col_equals_reference(cfg, chunk):
+    """The flat im2col (contiguous patch rows on the padded grid, col2im adjoint), forced on every unit-stride
+    configuration and with one leading row per chunk or all rows in one: equal to the reference, dot test."""
+    cfg = (*cfg[:3], (1,) * cfg[0], *cfg[4:])  # unit stride: where the flat path applies
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engines, "_FLAT_WASTE", float("inf"))
+        mp.setattr(engines, "_FLAT_CHUNK", chunk)
+        conv, x = build(cfg)
+        if conv is None:
+            return
+        plan = conv.plan(x.shape[:-1], x.shape[-1], 2, x.dtype)
+        assert engines._flat_ok(plan)
+        _, _, ks, stride, dilation, boundary, padding = cfg[:7]
+        pads = expected_pads(padding, ks, dilation)
+        a = conv.correlation_kernel.astype(plan.dtype)
+        x2 = np.stack([x, 2 * x[::-1]])  # two batch rows
+        expected = np.stack([reference(xi, a, stride, dilation, pads, boundary, conv.depthwise) for xi in x2])
+        tol = 2e-4 if plan.dtype == np.float32 else 1e-9
+        got = engines.forward(x2, plan, "im2col")
+        np.testing.assert_allclose(got, expected, rtol=tol, atol=tol * (1 + np.abs(expected).max()))
+        y = np.random.default_rng(1).standard_normal(expected.shape).astype(plan.dtype)
+        back = engines.adjoint(y, plan, "im2col")
+        assert back.shape == x2.shape
+        lhs, rhs = np.vdot(y, got), np.vdot(back, x2)
+        assert abs(lhs - rhs) <= tol * 10 * (np.linalg.norm(got) * np.linalg.norm(y) + 1)
+
+
+@pytest.mark.parametrize(("n", "k", "group_bytes"), [(1000, 31, 4096), (5003, 200, 2**13), (777, 64, 2**18)])
+def test_overlap_add_in_groups_of_blocks_equals_numpy(n, k, group_bytes, monkeypatch):
+    """Overlap-add transforms its blocks group by group (cache-sized): every grouping gives np.convolve."""
+    monkeypatch.setattr(engines, "_OA_GROUP_BYTES", group_bytes)
+    rng = np.random.default_rng(n)
+    x, h = rng.standard_normal(n), rng.standard_normal(k)
+    for length in (2 * k + 2, 4 * k, 8 * k + 5):
+        np.testing.assert_allclose(engines._full1d_oa(x, h, length), np.convolve(x, h), atol=1e-9)
+        np.testing.assert_allclose(engines._full1d_oa(h, x, length), np.convolve(x, h), atol=1e-9)
+    xc = x + 1j * rng.standard_normal(n)
+    np.testing.assert_allclose(engines._full1d_oa(xc, h.astype(complex), 4 * k), np.convolve(xc, h), atol=1e-9)
+
+
+@pytest.mark.parametrize("padding", ["same", "full", [(0, 2), (2, 0), (1, 1)]])
+def test_separable_adjoint_by_correlate1d_equals_direct(padding):
+    """The separable adjoint (one ndimage.correlate1d per axis with reversed taps) equals the direct adjoint."""
+    rng = np.random.default_rng(4)
+    u, v, w = rng.standard_normal(3), rng.standard_normal(4), rng.standard_normal(3)
+    for dtype in (np.float64, np.complex128):
+        k = np.einsum("i,j,k->ijk", u, v, w).astype(dtype)
+        if dtype == np.complex128:
+            k = k * (1 + 2j)
+        conv = ss.Conv(k, padding=padding, method="separable", ndim=3)
+        y = conv(rng.standard_normal((9, 8, 7, 2)).astype(dtype))
+        y = rng.standard_normal(y.shape).astype(dtype)
+        direct = ss.Conv(k, padding=padding, method="direct", ndim=3)
+        np.testing.assert_allclose(conv.adjoint(y, (9, 8, 7)), direct.adjoint(y, (9, 8, 7)), atol=1e-9)
+        dottest(conv, (9, 8, 7, 2), complex=dtype == np.complex128, rng=2)
+
+
+def test_cost_model_counts_nonzero_taps_and_prefers_separable_for_gaussian():
+    """Direct and ndimage cost their non-zero taps (they skip zeros); a rank-1 Gaussian on an RGB image in
+    float32 goes to the separable passes; an un-strided long 1-D signal with k=64 to overlap-add."""
+    rng = np.random.default_rng(0)
+    dense = rng.standard_normal((3,) * 8).astype(np.float32)
+    sparse = np.zeros_like(dense)
+    sparse.reshape(-1)[rng.choice(dense.size, 129, replace=False)] = 1.0
+    p_dense = ss.Conv(dense, padding="same", boundary="wrap", ndim=8).plan((8,) * 8, 1, 1, np.float32)
+    p_sparse = ss.Conv(sparse, padding="same", boundary="wrap", ndim=8).plan((8,) * 8, 1, 1, np.float32)
+    assert p_sparse.active_taps == 129 and p_dense.active_taps == dense.size
+    for name in ("direct", "ndimage"):
+        assert engines.estimate(p_sparse, name) < engines.estimate(p_dense, name) / 40
+    assert engines.choose(p_sparse) == "ndimage"
+    g = np.exp(-0.5 * ((np.arange(13) - 6) / 2.0) ** 2)
+    assert engines.choose(ss.Conv(np.outer(g, g), padding="same").plan((512, 512), 3, 1, np.float32)) == "separable"
+    assert engines.choose(ss.Conv(np.ones(64)).plan((200_000,), 1, 1, np.float64)) == "oa"
