@@ -309,9 +309,7 @@ def conv_dask(conv: Any, values: Any) -> Any:
         )
     x = x.astype(conv.compute_dtype(x.dtype), copy=False)
     block_conv = _valid_conv(conv)
-    probe = np.asarray(block_conv(np.zeros((*(1,) * nb, *(r + 1 for r in geometry.reach), c_in), dtype=x.dtype)))
-    probe = probe.reshape((*(1,) * nb, *(1,) * nd, -1))
-    out_dtype, c_out = probe.dtype, probe.shape[-1]
+    out_dtype, c_out = conv.compute_dtype(x.dtype), (c_in if conv.depthwise else conv.c_out)
     xp = pad(x, geometry, first=nb, cval=geometry.cval)
     if len(x.chunks[-1]) > 1:
         xp = xp.rechunk({xp.ndim - 1: -1})
@@ -400,10 +398,7 @@ def conv_adjoint_dask(conv: Any, values: Any, input_shape: Sequence[int] | None 
     if len(y.chunks[-1]) > 1:
         y = y.rechunk({y.ndim - 1: -1})
     block_conv = _valid_conv(conv)
-    ones = tuple(r + 1 for r in geometry.reach)
-    probe = np.asarray(block_conv.adjoint(np.zeros((*(1,) * nb, *(1,) * nd, c_out), dtype=y.dtype), input_shape=ones))
-    probe = probe.reshape((*(1,) * nb, *ones, -1))
-    out_dtype, c_in = probe.dtype, probe.shape[-1]
+    out_dtype, c_in = conv.compute_dtype(y.dtype), (c_out if conv.depthwise else conv.c_in)
 
     # segments of the padded input grid, cut where y's chunks start (times the stride)
     segments = []
