@@ -65,3 +65,16 @@ def one_of(value: Any, name: str, choices: Sequence[str]) -> str:
             f"{name} must be one of {', '.join(map(repr, choices))}; got {describe(value)}"
         )
     return value
+
+
+def shape_tuple(value: Any, name: str) -> tuple[int, ...]:
+    """``value`` as a tuple of positive ints (a shape), or an error naming ``name``.
+
+    Examples
+    --------
+    >>> shape_tuple([3, np.int64(4)], "input_shape")
+    (3, 4)
+    """
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence | np.ndarray):
+        raise InvalidTypeError(f"{name} must be a sequence of positive integers, got {describe(value)}")
+    return tuple(positive_int(n, f"{name}[{i}]") for i, n in enumerate(value))

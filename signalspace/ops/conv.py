@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import InvalidParameterError, InvalidTypeError, ShapeError, SignalspaceError
-from .._validation import describe, one_of, per_axis, positive_int
+from .._validation import describe, one_of, per_axis, positive_int, shape_tuple
 from ..domain import CHANNEL_DIM, Axis, Channels, Domain
 from ..signal import Signal, _axis_from_coord, is_lazy
 from . import engines
@@ -304,7 +304,7 @@ class Conv:
 
     def geometry(self, input_spatial_shape: Sequence[int]) -> ConvGeometry:
         """The :class:`ConvGeometry` of this convolution on an input of spatial shape ``input_spatial_shape``."""
-        key = tuple(int(n) for n in input_spatial_shape)
+        key = shape_tuple(input_spatial_shape, "input_spatial_shape")
         if len(key) != self.ndim:
             raise ShapeError(f"input_spatial_shape must have {self.ndim} axes (the kernel's spatial axes), got {key}")
         return self._geometries.get(key, lambda: ConvGeometry.create(
@@ -344,7 +344,7 @@ class Conv:
         >>> ss.Conv(np.ones(3)).engine((100,))
         'numpy1d'
         """
-        batch, spatial, c, _ = self._layout(tuple(input_shape), "input_shape")
+        batch, spatial, c, _ = self._layout(shape_tuple(input_shape, "input_shape"), "input_shape")
         plan = self.plan(spatial, c, math.prod(batch), dtype)
         return engines.choose(plan) if self.method == "auto" else self.method
 
@@ -395,7 +395,7 @@ class Conv:
         >>> bool(np.allclose(conv(x), conv.to_matrix((5,)) @ x + conv.offset((5,))))
         True
         """
-        batch, spatial, c, channel_axis = self._layout(tuple(int(n) for n in input_shape), "input_shape")
+        batch, spatial, c, channel_axis = self._layout(shape_tuple(input_shape, "input_shape"), "input_shape")
         plan = self.plan(spatial, c, math.prod(batch), dtype)
         c_out = c if self.depthwise else self.c_out
         out = plan.geometry.output_shape
@@ -430,7 +430,7 @@ class Conv:
 
     def _input_spatial(self, out_spatial: tuple[int, ...], input_shape: Sequence[int] | None) -> tuple[int, ...]:
         if input_shape is not None:
-            spatial = tuple(int(n) for n in input_shape)
+            spatial = shape_tuple(input_shape, "input_shape")
             if len(spatial) != self.ndim:
                 raise ShapeError(f"input_shape must give the {self.ndim} spatial sizes of x, got {spatial}")
             return spatial
@@ -546,6 +546,8 @@ class Conv:
         >>> back.domain == d, back.shape
         (True, (10, 1))
         """
+        if domain is not None and not isinstance(domain, Domain):
+            raise InvalidTypeError(f"domain must be a signalspace.Domain or None, got {describe(domain)}")
         if isinstance(y, Signal):
             if domain is not None and input_shape is None:
                 input_shape = domain.shape
@@ -715,7 +717,7 @@ class ConvOperator(LinearOperator):
     """
 
     def __init__(self, conv: Conv, input_shape: Sequence[int]) -> None:
-        shape = tuple(int(n) for n in input_shape)
+        shape = shape_tuple(input_shape, "input_shape")
         data = conv.output_shape(shape)
         dtype = np.result_type(conv.kernel.dtype, np.float64)
         super().__init__(shape, data, dtype)

@@ -373,3 +373,24 @@ def test_numpy_integers_are_accepted_for_padding_like_stride():
     a = ss.Conv(k, padding=np.int64(1), stride=np.int64(2))(np.arange(8.0))
     b = ss.Conv(k, padding=1, stride=2)(np.arange(8.0))
     np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c: c.engine("abc"),
+        lambda c: c.adjoint(np.ones((6, 1)), input_shape="ab"),
+        lambda c: c.geometry((8.5,)),
+        lambda c: c.operator((0,)),
+    ],
+)
+def test_shapes_given_as_arguments_are_checked(call):
+    with pytest.raises(ss.SignalspaceError, match="input_s"):
+        call(ss.Conv(np.ones(3)))
+
+
+def test_adjoint_domain_must_be_a_domain():
+    conv = ss.Conv(np.ones(3))
+    y = conv(ss.Signal(np.ones(8), ss.Domain.from_shape((8,))))
+    with pytest.raises(ss.InvalidTypeError, match=r"domain must be a signalspace\.Domain"):
+        conv.adjoint(y, domain="x")
