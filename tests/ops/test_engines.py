@@ -204,6 +204,29 @@ def test_1d_conv_engines_dot_test(method, padding):
     dottest(conv, (200,), rng=1)
 
 
+@pytest.mark.parametrize(("kshape", "dtype"), [((5, 4), np.float64), ((3, 3, 2, 4), np.float32),
+                                              ((4, 3), np.complex128)])
+def test_fft_and_flat_im2col_adjoints_return_fresh_arrays(kshape, dtype):
+    """The FFT adjoint returns a view into its transform's output and the flat im2col adjoint writes channels
+    back one at a time: both equal the direct adjoint, and a result is the caller's own (writing into it changes
+    neither y nor the next call's result)."""
+    rng = np.random.default_rng(9)
+    a = rng.standard_normal(kshape).astype(dtype)
+    conv = ss.Conv(a, padding="same", ndim=2)
+    c_in = kshape[2] if len(kshape) > 2 else 1
+    plan = conv.plan((13, 11), c_in, 2, dtype)
+    c_out = plan.c_out if not plan.depthwise else c_in
+    y = rng.standard_normal((2, *plan.geometry.output_shape, c_out)).astype(dtype)
+    y0 = y.copy()
+    expected = engines.adjoint(y, plan, "direct")
+    for name in ("fft", "im2col"):
+        first = engines.adjoint(y, plan, name)
+        np.testing.assert_allclose(first, expected, rtol=1e-4, atol=1e-4)
+        first[...] = 7
+        np.testing.assert_array_equal(y, y0)
+        np.testing.assert_allclose(engines.adjoint(y, plan, name), expected, rtol=1e-4, atol=1e-4)
+
+
 def test_im2col_adjoint_equals_direct_adjoint():
     rng = np.random.default_rng(8)
     a = rng.standard_normal((3, 3, 3, 5)).astype(np.float32)
