@@ -29,24 +29,24 @@ __all__ = ["DEFAULT_CHUNKS", "add_notes_parser", "notes_command"]
 DEFAULT_CHUNKS = 2**20
 
 
-def _frames(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of frames (a positive integer), got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of frames (a positive integer), got {value}")
-    return value
+def _positive_int(what: str):
+    """An argparse type: a positive integer, with an error that says what it counts."""
+
+    def parse(text: str) -> int:
+        expected = f"expected a number of {what} (a positive integer)"
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{expected}, got {text!r}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{expected}, got {value}")
+        return value
+
+    return parse
 
 
-def _keys(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of keys (a positive integer), got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of keys (a positive integer), got {value}")
-    return value
+_frames = _positive_int("frames")
+_keys = _positive_int("keys")
 
 
 def add_notes_parser(subparsers: Any) -> argparse.ArgumentParser:
