@@ -1,16 +1,29 @@
-"""Signals in netCDF files, through xarray: any domain, lossless, atomic, lazy on request."""
+"""Signals in netCDF files, through xarray: any domain, lossless, atomic, lazy on request.
+
+What is written: one data variable (the values, dims ``axis names + ("channel",)``),
+one coordinate per axis (with ``step``, ``origin`` and ``units``), the channel
+names and per-channel coordinates, and three attributes of signalspace's own:
+``signalspace_kind``, ``signalspace_channel_layout`` and ``signalspace_attrs``,
+the user attributes encoded by :mod:`signalspace._attrs` (so that no CF decoder
+reinterprets a user attribute named ``scale_factor`` or ``units``).  Reading
+applies CF decoding only to what xarray itself wrote (the fill value, booleans,
+strings); times are never decoded, so an axis or attribute unit such as
+``"days since 2000-01-01"`` stays the text it was.
+"""
 
 from __future__ import annotations
 
 import os
 from typing import Any
 
-from ._errors import FileFormatError, InvalidTypeError
+from ._attrs import ATTRS_KEY, RESERVED
+from ._attrs import encode as encode_attrs
+from ._errors import FileFormatError, InvalidTypeError, SignalspaceError
 from ._io import atomic_path, existing_file
 from ._validation import describe
 from .signal import Signal
 
-__all__ = ["NETCDF_SUFFIXES", "load_netcdf", "save_netcdf"]
+__all__ = ["NETCDF_SUFFIXES", "dataarray_for_file", "load_netcdf", "save_netcdf"]
 
 #: File extensions read and written as netCDF.
 NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf")
@@ -33,14 +46,31 @@ def save_netcdf(signal: Signal, path: str | os.PathLike[str], **to_netcdf: Any) 
     >>> ss.load(path).identical(x)
     True
     """
-    if not isinstance(signal, Signal):
-        raise InvalidTypeError(f"signal must be a signalspace.Signal, got {describe(signal)}")
-    da = signal.to_xarray()
+    da = dataarray_for_file(signal)
     with atomic_path(path) as tmp:
         try:
             da.to_netcdf(tmp, **to_netcdf)
         except (ValueError, TypeError, RuntimeError, OSError) as exc:
             raise FileFormatError(f"cannot write netCDF file {str(path)!r}: {exc}") from exc
+
+
+def dataarray_for_file(signal: Signal) -> Any:
+    """``signal.to_xarray()`` with its attrs encoded into :data:`~signalspace._attrs.ATTRS_KEY` (netCDF, zarr).
+
+    Examples
+    --------
+    >>> import numpy as np, signalspace as ss
+    >>> from signalspace._netcdf import dataarray_for_file
+    >>> x = ss.Signal(np.zeros(3), ss.Domain.from_shape((3,)), attrs={"scale_factor": 2.0})
+    >>> sorted(dataarray_for_file(x).attrs)
+    ['signalspace_attrs', 'signalspace_kind']
+    """
+    if not isinstance(signal, Signal):
+        raise InvalidTypeError(f"signal must be a signalspace.Signal, got {describe(signal)}")
+    da = signal.to_xarray()
+    da.attrs = {key: value for key, value in da.attrs.items() if key in RESERVED}
+    da.attrs[ATTRS_KEY] = encode_attrs(signal.attrs)
+    return da
 
 
 def load_netcdf(path: str | os.PathLike[str], *, chunks: Any = None) -> Signal:
@@ -53,11 +83,14 @@ def load_netcdf(path: str | os.PathLike[str], *, chunks: Any = None) -> Signal:
     import xarray as xr
 
     p = existing_file(path)
+    options = {"decode_times": False, "decode_timedelta": False}
     try:
         if chunks is None:
-            da = xr.load_dataarray(p)
+            da = xr.load_dataarray(p, **options)
         else:
-            da = xr.open_dataarray(p, chunks=chunks)
-    except (ValueError, OSError, RuntimeError) as exc:
+            da = xr.open_dataarray(p, chunks=chunks, **options)
+        return Signal.from_xarray(da)
+    except SignalspaceError as exc:
         raise FileFormatError(f"cannot read netCDF file {str(p)!r}: {exc}") from exc
-    return Signal.from_xarray(da)
+    except (ValueError, TypeError, KeyError, IndexError, OSError, RuntimeError) as exc:
+        raise FileFormatError(f"cannot read netCDF file {str(p)!r}: {exc}") from exc

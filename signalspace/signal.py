@@ -9,7 +9,6 @@ until asked for.
 
 from __future__ import annotations
 
-import ast
 import numbers
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -18,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
+from ._attrs import ATTRS_KEY, KIND_KEY, LAYOUT_KEY, RESERVED
+from ._attrs import decode as decode_attrs
 from ._errors import DomainMismatchError, IndexOutOfRangeError, InvalidParameterError, InvalidTypeError, ShapeError
 from ._validation import describe, finite_float
 from .domain import CHANNEL_DIM, Axis, Channels, Domain
@@ -27,24 +28,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["Signal", "is_lazy"]
 
-_KIND_ATTR = "signalspace_kind"
-_LAYOUT_ATTR = "signalspace_channel_layout"
-_LITERAL_ATTR = "signalspace_literal_attrs"
-
-
-def _netcdf_safe(value: Any) -> bool:
-    """True for attribute values netCDF stores and gives back unchanged: str, int, float, 1-D numeric arrays."""
-    if isinstance(value, (str, np.str_)):
-        return True
-    if isinstance(value, (bool, np.bool_)):
-        return False
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return True
-    return isinstance(value, np.ndarray) and value.ndim == 1 and value.size > 1 and value.dtype.kind in "iuf"
-
-
 def _plain(value: Any) -> Any:
-    """numpy scalars and arrays inside containers as Python objects, so repr/literal_eval round-trips them."""
+    """numpy scalars and arrays inside containers as Python objects, for a value comparison."""
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
@@ -54,39 +39,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {_plain(k): _plain(v) for k, v in value.items()}
     return value
-
-
-def _encode_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
-    """attrs whose non-netCDF values (bool, None, tuples, dicts, complex...) are written as Python literals."""
-    out: dict[str, Any] = {}
-    literal: list[str] = []
-    for key, value in attrs.items():
-        if _netcdf_safe(value):
-            out[key] = value
-            continue
-        text = repr(_plain(value))
-        try:
-            ok = ast.literal_eval(text) == _plain(value)
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-            ok = False
-        if not ok:
-            raise InvalidTypeError(
-                f"attrs[{key!r}] cannot be stored in a labelled array: {describe(value)}; use numbers, strings, "
-                "1-D numeric arrays, or containers of them"
-            )
-        out[key] = text
-        literal.append(key)
-    if literal:
-        out[_LITERAL_ATTR] = repr(literal)
-    return out
-
-
-def _decode_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
-    literal = ast.literal_eval(attrs.pop(_LITERAL_ATTR, "[]"))
-    for key in literal:
-        if key in attrs:
-            attrs[key] = ast.literal_eval(attrs[key])
-    return attrs
 
 
 def _same_attrs(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
@@ -483,8 +435,21 @@ class Signal(NDArrayOperatorsMixin):
 
         Axis coordinates carry ``units``, ``step`` and ``origin`` attributes;
         per-channel metadata become coordinates along ``channel``; the domain
-        kind and channel layout go into ``attrs``.  Dask values stay lazy.
-        :meth:`from_xarray` inverts it exactly, also after a netCDF round trip.
+        kind and channel layout go into ``attrs`` (``signalspace_kind``,
+        ``signalspace_channel_layout``) beside the signal's own attrs, which are
+        copied as they are.  Dask values stay lazy.  :meth:`from_xarray`
+        inverts it exactly.
+
+        Files: ``ss.save`` stores the attrs in one encoded attribute
+        (:mod:`signalspace._attrs`) that no CF decoder reinterprets, and
+        ``ss.load`` (or :meth:`from_xarray` of what xarray reads) gives them
+        back exactly.
+
+        Raises
+        ------
+        InvalidParameterError
+            An attrs key named like signalspace's own (``signalspace_kind``,
+            ``signalspace_channel_layout``, ``signalspace_attrs``).
         """
         import xarray as xr
 
@@ -502,10 +467,16 @@ class Signal(NDArrayOperatorsMixin):
                 )
             unit = self._channels.units.get(key)
             coords[key] = (CHANNEL_DIM, list(values), {"units": unit} if unit else {})
-        attrs = _encode_attrs(self._attrs)
-        attrs[_KIND_ATTR] = self._domain.kind
+        reserved = sorted(repr(k) for k in RESERVED.intersection(self._attrs))
+        if reserved:
+            raise InvalidParameterError(
+                f"attrs {', '.join(reserved)}: these names are reserved for signalspace's own metadata in xarray "
+                "objects and files (domain kind, channel layout, encoded attributes); rename them"
+            )
+        attrs = dict(self._attrs)
+        attrs[KIND_KEY] = self._domain.kind
         if self._channels.layout is not None:
-            attrs[_LAYOUT_ATTR] = self._channels.layout
+            attrs[LAYOUT_KEY] = self._channels.layout
         return xr.DataArray(
             self._values, dims=(*self._domain.names, CHANNEL_DIM), coords=coords, attrs=attrs
         )
@@ -532,10 +503,12 @@ class Signal(NDArrayOperatorsMixin):
 
         if not isinstance(da, xr.DataArray):
             raise InvalidTypeError(f"da must be an xarray.DataArray, got {describe(da)}")
-        attrs = _decode_attrs(dict(da.attrs))
-        kind = kind or attrs.pop(_KIND_ATTR, "generic")
-        attrs.pop(_KIND_ATTR, None)
-        layout = attrs.pop(_LAYOUT_ATTR, None)
+        attrs = dict(da.attrs)
+        stored_kind = attrs.pop(KIND_KEY, "generic")
+        kind = kind or stored_kind
+        layout = attrs.pop(LAYOUT_KEY, None)
+        if ATTRS_KEY in attrs:  # written by signalspace's file writers: the exact user attributes
+            attrs.update(decode_attrs(attrs.pop(ATTRS_KEY)))
         if CHANNEL_DIM in da.dims:
             da = da.transpose(..., CHANNEL_DIM)
             space_dims = da.dims[:-1]
@@ -572,19 +545,23 @@ def _axis_from_coord(da: xr.DataArray, dim: str) -> Axis:
     if dim not in da.coords:
         return Axis(dim, size)
     coord = da.coords[dim]
-    unit = str(coord.attrs.get("units", ""))
+    unit = coord.attrs.get("units", "")
+    if not isinstance(unit, str):
+        raise InvalidTypeError(f"coordinate {dim!r} attribute 'units' must be a string, got {describe(unit)}")
     values = np.asarray(coord.values)
+    if values.dtype.kind not in "iuf":
+        raise InvalidTypeError(
+            f"coordinate {dim!r} must be numeric to become an Axis, got dtype {values.dtype}"
+        )
     if "step" in coord.attrs and "origin" in coord.attrs:
-        axis = Axis(dim, size, step=float(coord.attrs["step"]), origin=float(coord.attrs["origin"]), unit=unit)
+        step = finite_float(coord.attrs["step"], f"coordinate {dim!r} attribute 'step'", nonzero=True)
+        origin = finite_float(coord.attrs["origin"], f"coordinate {dim!r} attribute 'origin'")
+        axis = Axis(dim, size, step=step, origin=origin, unit=unit)
         if not np.allclose(axis.coords, values, rtol=1e-9, atol=1e-12 * abs(axis.step)):
             raise InvalidParameterError(
                 f"coordinate {dim!r} disagrees with its step/origin attributes; drop them or fix the values"
             )
         return axis
-    if values.dtype.kind not in "iuf":
-        raise InvalidTypeError(
-            f"coordinate {dim!r} must be numeric to become an Axis, got dtype {values.dtype}"
-        )
     if size == 1:
         return Axis(dim, 1, origin=float(values[0]), unit=unit)
     steps = np.diff(values.astype(np.float64))
