@@ -11,6 +11,7 @@ __all__ = [
     "AdapterNotSupportedError",
     "DomainMismatchError",
     "FileFormatError",
+    "FileIntegrityWarning",
     "IndexOutOfRangeError",
     "InvalidParameterError",
     "InvalidTypeError",
@@ -72,3 +73,11 @@ class MemoryBudgetError(SignalspaceError, MemoryError):
 
 class AdapterNotSupportedError(SignalspaceError, NotImplementedError):
     """An adapter was asked for an operation it does not provide (e.g. ``save`` on phase space)."""
+
+
+class FileIntegrityWarning(UserWarning):
+    """A file was read, but looks damaged: e.g. compressed audio that decodes to fewer frames than it declares.
+
+    The data returned are what the decoder could read; turn the warning into an
+    error with ``warnings.simplefilter("error", ss.FileIntegrityWarning)``.
+    """

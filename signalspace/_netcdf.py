@@ -20,6 +20,7 @@ from ._attrs import ATTRS_KEY, RESERVED
 from ._attrs import encode as encode_attrs
 from ._errors import FileFormatError, InvalidTypeError, SignalspaceError
 from ._io import atomic_path, existing_file
+from ._netcdf_classic import check_size
 from ._validation import describe
 from .signal import Signal
 
@@ -84,6 +85,7 @@ def load_netcdf(path: str | os.PathLike[str], *, chunks: Any = None) -> Signal:
 
     p = existing_file(path)
     options = {"decode_times": False, "decode_timedelta": False}
+    check_size(p)
     try:
         if chunks is None:
             da = xr.load_dataarray(p, **options)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -37,6 +38,7 @@ import numpy as np
 
 from .._errors import (
     FileFormatError,
+    FileIntegrityWarning,
     InvalidParameterError,
     InvalidTypeError,
     ShapeError,
@@ -88,6 +90,9 @@ _FLOAT_SUBTYPES = frozenset({"FLOAT", "DOUBLE", "VORBIS", "OPUS", "MPEG_LAYER_I"
 #: Chunked (lazy) reads seek once per chunk, so they are refused for these.  Every other subtype that
 #: reports itself seekable (PCM, FLOAT, FLAC, ALAC, IMA/MS ADPCM...) read back exactly in the same sweep.
 _INEXACT_SEEK = frozenset({"MP3", "OGG"})
+
+#: What libsndfile writes in its log (``SoundFile.extra_info``) when an Ogg stream was cut short.
+_CUT_STREAM = ("File ended unexpectedly", "Junk after the last page")
 
 
 # ----------------------------------------------------------------- helpers
@@ -268,6 +273,7 @@ class _AudioFile(NamedTuple):
     seekable: bool
     start: int  #: first frame to read (``offset`` in frames)
     frames: int  #: number of frames to read (>= 1), up to the end of the file
+    damage: str  #: what libsndfile said about a stream cut short ("" when nothing)
 
 
 @contextlib.contextmanager
@@ -301,20 +307,40 @@ def _checked_file(
                     f"audio file {str(p)!r} is truncated or corrupt: its header declares more data than the file "
                     f"holds (libsndfile: {'; '.join(complaints)})"
                 )
+            # Ogg streams cut short: libsndfile decodes the whole pages and logs what it found after them
+            damage = "; ".join(
+                line.strip() for line in (f.extra_info or "").splitlines() if any(c in line for c in _CUT_STREAM)
+            )
             rate, total = f.samplerate, f.frames
             if total <= 0:
-                raise FileFormatError(f"audio file {str(p)!r} holds no samples")
+                cut = f" and looks truncated (libsndfile: {damage})" if damage else ""
+                raise FileFormatError(f"audio file {str(p)!r} holds no samples{cut}")
             start = round(start_s * rate)
             if start >= total:
                 raise InvalidParameterError(
                     f"offset {start_s} s is past the end of {str(p)!r} ({total / rate:.6g} s long)"
                 )
             frames = total - start if length_s is None else min(total - start, max(1, round(length_s * rate)))
-            yield f, _AudioFile(p, rate, f.format, f.subtype, f.channels, f.seekable(), start, frames)
+            yield f, _AudioFile(p, rate, f.format, f.subtype, f.channels, f.seekable(), start, frames, damage)
     except SignalspaceError:
         raise
     except (RuntimeError, OSError, ValueError, TypeError) as exc:  # soundfile's LibsndfileError is a RuntimeError
         raise _open_error(p, exc) from exc
+
+
+def _warn_if_cut(info: _AudioFile, decoded: int) -> None:
+    """A :class:`~signalspace.FileIntegrityWarning` when fewer frames decoded than declared, or the stream was cut."""
+    if decoded < info.frames:
+        what = f"decoded {decoded} frames from frame {info.start}, its header declares {info.frames}"
+    elif info.damage:
+        what = f"its stream ends without its last page, {decoded} frames decoded (libsndfile: {info.damage})"
+    else:
+        return
+    warnings.warn(
+        f"audio file {str(info.path)!r} looks truncated: {what}; the signal holds what could be decoded",
+        FileIntegrityWarning,
+        stacklevel=3,
+    )
 
 
 def _probe(path: Any, *, mono: Any, offset: Any, duration: Any, dtype: Any) -> _AudioFile:
@@ -453,6 +479,7 @@ def load(
     p, file_sr, start = info.path, info.rate, info.start
     if data.shape[0] == 0:
         raise FileFormatError(f"audio file {str(p)!r} holds no samples")
+    _warn_if_cut(info, data.shape[0])
     rate: float = file_sr
     if mono:
         data = _mix_mono(data)

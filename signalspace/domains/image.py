@@ -20,8 +20,11 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -249,7 +252,13 @@ def load(
 
             with Image.open(p):
                 pass
-        arr = io.imread(str(p))
+            arr = io.imread(str(p))
+        else:
+            with _tifffile_complaints() as complaints:
+                arr = io.imread(str(p))
+                _check_tiff_strips(p)
+            if complaints:
+                raise FileFormatError(f"the file is corrupt (tifffile: {'; '.join(dict.fromkeys(complaints))})")
     except Exception as exc:  # imageio/PIL/tifffile raise many types
         raise FileFormatError(f"cannot read image file {str(p)!r}: {exc}") from exc
     if arr.ndim not in (2, 3) or arr.size == 0:
@@ -258,6 +267,54 @@ def load(
         )
     signal = from_array(arr, spacing=spacing, layout=layout, wavelengths=wavelengths)
     return signal.replace(attrs={"source": str(p)})
+
+
+@contextlib.contextmanager
+def _tifffile_complaints() -> Iterator[list[str]]:
+    """Collect what tifffile logs (its way of reporting a damaged file it still reads) in this thread."""
+    thread = threading.get_ident()
+    found: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.thread == thread:
+                found.append(record.getMessage())
+
+    logger = logging.getLogger("tifffile")
+    handler = Collect(logging.WARNING)
+    logger.addHandler(handler)
+    level = logger.level
+    if logger.getEffectiveLevel() > logging.WARNING:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield found
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def _check_tiff_strips(path: Any) -> None:
+    """Refuse an uncompressed TIFF whose data byte counts disagree with its size and bit depth.
+
+    A flipped BitsPerSample (8 -> 1) otherwise reads as a boolean image of the same shape.
+    """
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        for page in tif.pages:
+            if page.compression != 1 or page.is_tiled:
+                continue
+            rows, cols, samples, bits = page.imagelength, page.imagewidth, page.samplesperpixel, page.bitspersample
+            if page.planarconfig == 1:
+                expected = rows * -(-cols * samples * bits // 8)
+            else:
+                expected = samples * rows * -(-cols * bits // 8)
+            stored = int(sum(page.databytecounts))
+            if stored != expected:
+                raise FileFormatError(
+                    f"the file is corrupt: page {page.index} stores {stored} bytes of uncompressed pixels, but "
+                    f"{rows}x{cols} pixels of {samples} samples at {bits} bits take {expected}"
+                )
 
 
 def save(signal: Signal, path: str | os.PathLike[str]) -> None:
