@@ -13,13 +13,14 @@ strings); times are never decoded, so an axis or attribute unit such as
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any
 
 from ._attrs import ATTRS_KEY, RESERVED
 from ._attrs import encode as encode_attrs
 from ._errors import FileFormatError, InvalidTypeError, SignalspaceError
-from ._io import atomic_path, existing_file
+from ._io import atomic_path, checked_between_tasks, existing_file, signals_deferred
 from ._netcdf_classic import check_size
 from ._validation import describe
 from .signal import Signal
@@ -48,11 +49,35 @@ def save_netcdf(signal: Signal, path: str | os.PathLike[str], **to_netcdf: Any) 
     True
     """
     da = dataarray_for_file(signal)
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, signals_deferred() as check:
+        da, scheduler = _in_chunks(da)
         try:
-            da.to_netcdf(tmp, **to_netcdf)
-        except (ValueError, TypeError, RuntimeError, OSError) as exc:
+            with scheduler, checked_between_tasks(check, [da]):
+                da.to_netcdf(tmp, **to_netcdf)
+        except (ValueError, TypeError, RuntimeError, OSError, AttributeError) as exc:
             raise FileFormatError(f"cannot write netCDF file {str(path)!r}: {exc}") from exc
+
+
+#: In-memory values larger than this are written in chunks of about this size (when dask is installed), so
+#: that Ctrl-C stops a save at the next chunk instead of after the whole write.
+WRITE_CHUNK_BYTES = 16 * 2**20
+
+
+def _in_chunks(da: Any) -> tuple[Any, Any]:
+    """``da`` as chunks of about :data:`WRITE_CHUNK_BYTES` along its first axis, and the scheduler to write them.
+
+    A dask-backed ``da`` is kept as it is (with the active scheduler).  In-memory
+    values are written by the synchronous scheduler, in this thread, so nothing
+    but the chunking changes.
+    """
+    if da.chunks is not None or da.nbytes <= WRITE_CHUNK_BYTES:
+        return da, contextlib.nullcontext()
+    try:
+        import dask
+    except ImportError:  # without dask, one write: a signal is acted on when it ends
+        return da, contextlib.nullcontext()
+    rows = max(1, WRITE_CHUNK_BYTES * da.shape[0] // da.nbytes)
+    return da.chunk({da.dims[0]: rows}), dask.config.set(scheduler="synchronous")
 
 
 def dataarray_for_file(signal: Signal) -> Any:

@@ -25,13 +25,13 @@ import contextvars
 import itertools
 import math
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from .._errors import FileFormatError, InvalidParameterError, InvalidTypeError
-from .._io import as_path, atomic_path
+from .._io import as_path, atomic_path, checked_between_tasks, signals_deferred
 from .._validation import describe, positive_int
 from ..signal import Signal, is_lazy
 from .audio import _INEXACT_SEEK, _check_samples, _mix_mono, _probe, _writable_rate, from_array, resolve_format
@@ -273,7 +273,7 @@ def save_streaming(
         bounds = np.unique(np.append(np.arange(0, n, 2**18), n)).astype(int)
     blocks = [(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
     bar = _FramesBar(n) if progress_active() else None
-    with atomic_path(target) as tmp:
+    with atomic_path(target) as tmp, signals_deferred() as check:
         try:
             handle = sf.SoundFile(str(tmp), "w", samplerate=rate, channels=c, subtype=subtype, format=format)
         except (RuntimeError, ValueError, TypeError) as exc:
@@ -282,7 +282,10 @@ def save_streaming(
 
         def fetch(group: list[tuple[int, int]]) -> tuple[Any, ...]:
             parts = [values[a:b] for a, b in group]
-            return compute(*parts) if is_lazy(values) else tuple(parts)
+            if not is_lazy(values):
+                return tuple(parts)
+            with checked_between_tasks(check):  # a signal also stops the computation at its next task
+                return compute(*parts)
 
         # the next group is computed (in a helper thread) while this one is written: at most 2 groups in memory
         pool = ThreadPoolExecutor(max_workers=1) if is_lazy(values) and len(groups) > 1 else None
@@ -290,8 +293,9 @@ def save_streaming(
             with handle as f:
                 pending = pool.submit(contextvars.copy_context().run, fetch, groups[0]) if pool is not None else None
                 for k, group in enumerate(groups):
+                    check()
                     if pending is not None:
-                        parts = pending.result()  # errors of the user's graph propagate as they are
+                        parts = _result(pending, check)  # errors of the user's graph propagate as they are
                         pending = None
                         if k + 1 < len(groups):
                             pending = pool.submit(contextvars.copy_context().run, fetch, groups[k + 1])
@@ -307,10 +311,19 @@ def save_streaming(
                     if bar is not None:
                         bar.update(group[-1][1])
         finally:
-            if pool is not None:
+            if pool is not None:  # an interrupted computation stops at its next task (checked_between_tasks)
                 pool.shutdown(wait=True, cancel_futures=True)
             if bar is not None:
                 bar.close()
+
+
+def _result(pending: Future, check: Any) -> Any:
+    """``pending.result()``, calling ``check`` every 50 ms while it waits (a signal is acted on meanwhile)."""
+    while True:
+        try:
+            return pending.result(timeout=0.05)
+        except TimeoutError:
+            check()
 
 
 class _FramesBar:

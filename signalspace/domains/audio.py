@@ -45,7 +45,7 @@ from .._errors import (
     SignalspaceError,
     UnknownNameError,
 )
-from .._io import as_path, atomic_path, existing_file
+from .._io import as_path, atomic_path, existing_file, signals_deferred
 from .._validation import describe, finite_float
 from ..domain import Axis, Channels, Domain
 from ..signal import Signal, is_lazy
@@ -90,6 +90,9 @@ _FLOAT_SUBTYPES = frozenset({"FLOAT", "DOUBLE", "VORBIS", "OPUS", "MPEG_LAYER_I"
 #: Chunked (lazy) reads seek once per chunk, so they are refused for these.  Every other subtype that
 #: reports itself seekable (PCM, FLOAT, FLAC, ALAC, IMA/MS ADPCM...) read back exactly in the same sweep.
 _INEXACT_SEEK = frozenset({"MP3", "OGG"})
+
+#: Frames written per call by :func:`save` (a signal stops a save between two blocks).
+WRITE_BLOCK_FRAMES = 2**18
 
 #: What libsndfile writes in its log (``SoundFile.extra_info``) when an Ogg stream was cut short.
 _CUT_STREAM = ("File ended unexpectedly", "Junk after the last page")
@@ -562,9 +565,12 @@ def save(
     data = np.asarray(signal)
     _check_samples(data, subtype, target)
     sf = _soundfile()
-    with atomic_path(target) as tmp:
+    with atomic_path(target) as tmp, signals_deferred() as check:
         try:
-            sf.write(str(tmp), data, rate, subtype=subtype, format=format)
+            with sf.SoundFile(str(tmp), "w", rate, data.shape[1], subtype, format=format) as f:
+                for first in range(0, data.shape[0], WRITE_BLOCK_FRAMES):  # Ctrl-C stops between blocks
+                    check()
+                    f.write(data[first : first + WRITE_BLOCK_FRAMES])
         except (RuntimeError, ValueError, TypeError) as exc:
             raise FileFormatError(f"cannot write audio file {str(target)!r}: {exc}") from exc
 

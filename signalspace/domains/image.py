@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import FileFormatError, InvalidParameterError, InvalidTypeError, ShapeError, UnknownNameError
-from .._io import as_path, atomic_path, existing_file
+from .._io import as_path, atomic_path, existing_file, signals_deferred
 from .._validation import describe, finite_float, per_axis
 from ..domain import Axis, Channels, Domain
 from ..signal import Signal, is_lazy
@@ -372,7 +372,7 @@ def save(signal: Signal, path: str | os.PathLike[str]) -> None:
         data = data[..., 0]
     from skimage import io
 
-    with atomic_path(target) as tmp:
+    with atomic_path(target) as tmp, signals_deferred():  # one write: a signal is acted on when it ends
         try:
             io.imsave(str(tmp), data, check_contrast=False)
         except (InvalidParameterError, FileFormatError):
