@@ -63,7 +63,7 @@ import numpy as np
 from ._errors import InvalidParameterError, InvalidTypeError
 from ._validation import describe
 
-__all__ = ["ATTRS_KEY", "KIND_KEY", "LAYOUT_KEY", "LIMITS", "RESERVED", "AttrLimits", "decode", "encode"]
+__all__ = ["ATTRS_KEY", "DTYPE_KEY", "KIND_KEY", "LAYOUT_KEY", "LIMITS", "RESERVED", "AttrLimits", "decode", "encode"]
 
 #: The file attribute that holds the encoded user attributes.
 ATTRS_KEY = "signalspace_attrs"
@@ -71,10 +71,12 @@ ATTRS_KEY = "signalspace_attrs"
 KIND_KEY = "signalspace_kind"
 #: The attribute that holds the channel layout, when there is one.
 LAYOUT_KEY = "signalspace_channel_layout"
+#: The attribute that holds the dtype of the values as written (netCDF3 stores some integers in wider types).
+DTYPE_KEY = "signalspace_dtype"
 
 #: The attributes signalspace writes beside the data.  A user attribute with one of these names would be
 #: taken for signalspace's own: :meth:`Signal.to_xarray` (and so every save) refuses it.
-RESERVED = frozenset({KIND_KEY, LAYOUT_KEY, ATTRS_KEY})
+RESERVED = frozenset({KIND_KEY, LAYOUT_KEY, DTYPE_KEY, ATTRS_KEY})
 
 
 @dataclass(frozen=True)

@@ -55,8 +55,10 @@ __all__ = [
     "atomic_path",
     "checked_between_tasks",
     "existing_file",
+    "os_path",
     "signals_deferred",
     "stale_temporaries",
+    "utf8_alias",
 ]
 
 #: The signals a save holds back until it can stop cleanly.
@@ -105,6 +107,50 @@ def existing_file(path: Any, name: str = "path") -> Path:
 def _shown(p: Path) -> str:
     text = repr(str(p))
     return text if len(text) <= 200 else f"{text[:120]}...{text[-60:]} ({len(str(p))} characters)"
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a file name with bytes that are not UTF-8 (held as surrogates by Python)
+        return False
+    return True
+
+
+def os_path(path: Path) -> str | bytes:
+    r"""``path`` for C libraries that encode names as UTF-8 (libsndfile): the bytes of a name that is not UTF-8.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from signalspace._io import os_path
+    >>> os_path(Path("café.wav")), os_path(Path("caf\udce9.wav"))
+    ('café.wav', b'caf\xe9.wav')
+    """
+    text = str(path)
+    return text if _utf8(text) or os.name != "posix" else os.fsencode(text)
+
+
+_ALIASES: list[str] = []  # folders of UTF-8 aliases, removed when the process ends
+
+
+def utf8_alias(path: Path) -> Path:
+    """``path``, or a UTF-8 named symbolic link to it for libraries that cannot open other names (netCDF4).
+
+    The link lives in a private temporary folder removed when the process
+    exits (lazy readers may reopen the file by name until then).
+    """
+    if _utf8(str(path)) or os.name != "posix":
+        return path
+    import atexit
+
+    if not _ALIASES:
+        atexit.register(lambda: [shutil.rmtree(d, ignore_errors=True) for d in _ALIASES])
+    folder = tempfile.mkdtemp(prefix="signalspace-alias-")
+    _ALIASES.append(folder)
+    alias = Path(folder) / ("file" + (path.suffix if _utf8(path.suffix) else ""))
+    alias.symlink_to(path.resolve())
+    return alias
 
 
 # ------------------------------------------------------------------------------------------ signals
@@ -242,8 +288,21 @@ def _host_key() -> str:
     return hashlib.sha256(socket.gethostname().encode("utf-8", "surrogateescape")).hexdigest()[:8]
 
 
+_NAME_MAX = 255  # bytes in a file name on the usual file systems
+_TEMP_EXTRA = 48  # ".ss-<8 hex>-<pid>-<8 random>" and a suffix, at most
+
+
 def _temp_prefix(target: Path) -> str:
-    return f".{target.name}.ss-"
+    """``.<name>.ss-``; a hash stands for a name that is not UTF-8 (writers cannot open it) or too long."""
+    name = target.name
+    if not _utf8(name) or len(os.fsencode(name)) + _TEMP_EXTRA > _NAME_MAX:
+        name = "h" + hashlib.sha256(os.fsencode(name)).hexdigest()[:24]
+    return f".{name}.ss-"
+
+
+def _temp_suffix(target: Path) -> str:
+    suffix = target.suffix
+    return suffix if _utf8(suffix) and len(suffix) <= 16 else ""
 
 
 def _alive(pid: int) -> bool:
@@ -382,9 +441,9 @@ def atomic_path(path: Any, name: str = "path", *, directory: bool = False) -> It
     prefix = f"{_temp_prefix(target)}{_host_key()}-{os.getpid()}-"
     try:
         if directory:
-            tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=target.suffix, dir=where))
+            tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=_temp_suffix(target), dir=where))
         else:
-            fd, tmp_name = tempfile.mkstemp(prefix=prefix, suffix=target.suffix, dir=where)
+            fd, tmp_name = tempfile.mkstemp(prefix=prefix, suffix=_temp_suffix(target), dir=where)
             os.close(fd)
             tmp = Path(tmp_name)
     except OSError as exc:

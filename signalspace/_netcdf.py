@@ -14,13 +14,17 @@ strings); times are never decoded, so an axis or attribute unit such as
 from __future__ import annotations
 
 import contextlib
+import functools
+import importlib.util
 import os
 from typing import Any
 
-from ._attrs import ATTRS_KEY, RESERVED
+import numpy as np
+
+from ._attrs import ATTRS_KEY, DTYPE_KEY, RESERVED
 from ._attrs import encode as encode_attrs
 from ._errors import FileFormatError, InvalidTypeError, SignalspaceError
-from ._io import atomic_path, checked_between_tasks, existing_file, signals_deferred
+from ._io import atomic_path, checked_between_tasks, existing_file, signals_deferred, utf8_alias
 from ._netcdf_classic import check_size
 from ._validation import describe
 from .signal import Signal
@@ -49,12 +53,14 @@ def save_netcdf(signal: Signal, path: str | os.PathLike[str], **to_netcdf: Any) 
     True
     """
     da = dataarray_for_file(signal)
+    if signal.dtype.kind == "c" and to_netcdf.get("engine") in (None, "netcdf4") and _has_netcdf4():
+        to_netcdf.setdefault("auto_complex", True)  # netCDF4 stores complex values (a compound type) on request
     with atomic_path(path) as tmp, signals_deferred() as check:
         da, scheduler = _in_chunks(da)
         try:
             with scheduler, checked_between_tasks(check, [da]):
                 da.to_netcdf(tmp, **to_netcdf)
-        except (ValueError, TypeError, RuntimeError, OSError, AttributeError) as exc:
+        except (ValueError, TypeError, KeyError, RuntimeError, OSError, AttributeError) as exc:
             raise FileFormatError(f"cannot write netCDF file {str(path)!r}: {exc}") from exc
 
 
@@ -80,6 +86,12 @@ def _in_chunks(da: Any) -> tuple[Any, Any]:
     return da.chunk({da.dims[0]: rows}), dask.config.set(scheduler="synchronous")
 
 
+@functools.cache
+def _has_netcdf4() -> bool:
+    """True when the netCDF4 library (xarray's default engine, the one that stores complex values) is installed."""
+    return importlib.util.find_spec("netCDF4") is not None
+
+
 def dataarray_for_file(signal: Signal) -> Any:
     """``signal.to_xarray()`` with its attrs encoded into :data:`~signalspace._attrs.ATTRS_KEY` (netCDF, zarr).
 
@@ -89,12 +101,15 @@ def dataarray_for_file(signal: Signal) -> Any:
     >>> from signalspace._netcdf import dataarray_for_file
     >>> x = ss.Signal(np.zeros(3), ss.Domain.from_shape((3,)), attrs={"scale_factor": 2.0})
     >>> sorted(dataarray_for_file(x).attrs)
-    ['signalspace_attrs', 'signalspace_kind']
+    ['signalspace_attrs', 'signalspace_dtype', 'signalspace_kind']
     """
     if not isinstance(signal, Signal):
         raise InvalidTypeError(f"signal must be a signalspace.Signal, got {describe(signal)}")
     da = signal.to_xarray()
+    if signal.dtype == np.float16:  # no netCDF type holds half floats: float32 holds them exactly (dtype restored)
+        da = da.astype(np.float32, keep_attrs=True)
     da.attrs = {key: value for key, value in da.attrs.items() if key in RESERVED}
+    da.attrs[DTYPE_KEY] = signal.dtype.str
     da.attrs[ATTRS_KEY] = encode_attrs(signal.attrs)
     return da
 
@@ -109,13 +124,16 @@ def load_netcdf(path: str | os.PathLike[str], *, chunks: Any = None) -> Signal:
     import xarray as xr
 
     p = existing_file(path)
-    options = {"decode_times": False, "decode_timedelta": False}
+    options: dict[str, Any] = {"decode_times": False, "decode_timedelta": False}
+    if _has_netcdf4():
+        options["auto_complex"] = True
     check_size(p)
     try:
+        readable = utf8_alias(p)  # netCDF4 opens only UTF-8 names
         if chunks is None:
-            da = xr.load_dataarray(p, **options)
+            da = xr.load_dataarray(readable, **options)
         else:
-            da = xr.open_dataarray(p, chunks=chunks, **options)
+            da = xr.open_dataarray(readable, chunks=chunks, **options)
         return Signal.from_xarray(da)
     except SignalspaceError as exc:
         raise FileFormatError(f"cannot read netCDF file {str(p)!r}: {exc}") from exc

@@ -78,3 +78,28 @@ def shape_tuple(value: Any, name: str) -> tuple[int, ...]:
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence | np.ndarray):
         raise InvalidTypeError(f"{name} must be a sequence of positive integers, got {describe(value)}")
     return tuple(positive_int(n, f"{name}[{i}]") for i, n in enumerate(value))
+
+
+def unmasked(values: Any, name: str) -> Any:
+    """``values`` without a numpy mask: a masked array whose mask hides nothing gives its data, else an error.
+
+    A Signal holds plain arrays; ``np.asarray`` would drop the mask and keep the hidden values silently.
+
+    Examples
+    --------
+    >>> unmasked(np.ma.masked_array([1.0, 2.0], mask=[False, False]), "y")
+    array([1., 2.])
+    >>> unmasked(np.ma.masked_array([1.0, 2.0], mask=[False, True]), "y")
+    Traceback (most recent call last):
+    ...
+    signalspace._errors.InvalidTypeError: y is a masked array hiding 1 of 2 values; ...
+    """
+    if not isinstance(values, np.ma.MaskedArray):
+        return values
+    hidden = int(np.count_nonzero(np.ma.getmaskarray(values)))
+    if hidden:
+        raise InvalidTypeError(
+            f"{name} is a masked array hiding {hidden} of {values.size} values; a signal holds plain values: fill "
+            f"them explicitly ({name}.filled(np.nan), {name}.filled(0)...) or pass {name}.data to keep what is hidden"
+        )
+    return np.ma.getdata(values)

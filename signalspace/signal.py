@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
-from ._attrs import ATTRS_KEY, KIND_KEY, LAYOUT_KEY, RESERVED
+from ._attrs import ATTRS_KEY, DTYPE_KEY, KIND_KEY, LAYOUT_KEY, RESERVED
 from ._attrs import decode as decode_attrs
 from ._errors import DomainMismatchError, IndexOutOfRangeError, InvalidParameterError, InvalidTypeError, ShapeError
-from ._validation import describe, finite_float
+from ._validation import describe, finite_float, unmasked
 from .domain import CHANNEL_DIM, Axis, Channels, Domain
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -68,6 +68,7 @@ def is_lazy(array: Any) -> bool:
 
 
 def _as_values(values: Any) -> Any:
+    values = unmasked(values, "values")
     if is_lazy(values) or isinstance(values, np.ndarray):
         array = values
     else:
@@ -507,6 +508,7 @@ class Signal(NDArrayOperatorsMixin):
         stored_kind = attrs.pop(KIND_KEY, "generic")
         kind = kind or stored_kind
         layout = attrs.pop(LAYOUT_KEY, None)
+        written_dtype = attrs.pop(DTYPE_KEY, None)
         if ATTRS_KEY in attrs:  # written by signalspace's file writers: the exact user attributes
             attrs.update(decode_attrs(attrs.pop(ATTRS_KEY)))
         if CHANNEL_DIM in da.dims:
@@ -537,7 +539,29 @@ class Signal(NDArrayOperatorsMixin):
             channels = Channels(names, layout=layout, coords=extra, units=units)
         else:
             channels = Channels((str(da.name),) if da.name is not None else ("c0",), layout=layout)
-        return cls(da.data, Domain(tuple(axes), kind=kind), channels, attrs)
+        values = da.data if written_dtype is None else _as_written(da.data, written_dtype)
+        return cls(values, Domain(tuple(axes), kind=kind), channels, attrs)
+
+
+def _as_written(values: Any, written: Any) -> Any:
+    """``values`` in the dtype a signalspace file writer recorded (netCDF3 stores uint8 as int16, int64 as int32...).
+
+    xarray narrows or widens only when every value fits, so the cast back is exact; in-memory values are checked.
+    """
+    try:
+        dtype = np.dtype(written) if isinstance(written, str) else None
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype.kind not in "biufc":
+        raise InvalidParameterError(f"attribute {DTYPE_KEY!r} must name a numeric dtype, got {describe(written)}")
+    if np.dtype(values.dtype) == dtype:
+        return values
+    restored = values.astype(dtype)
+    if not is_lazy(values) and not np.array_equal(restored, values, equal_nan=dtype.kind in "fc"):
+        raise InvalidParameterError(
+            f"the values (dtype {values.dtype}) do not fit the dtype {dtype} they were written with"
+        )
+    return restored
 
 
 def _axis_from_coord(da: xr.DataArray, dim: str) -> Axis:

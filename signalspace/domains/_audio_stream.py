@@ -31,10 +31,19 @@ from typing import Any
 import numpy as np
 
 from .._errors import FileFormatError, InvalidParameterError, InvalidTypeError
-from .._io import as_path, atomic_path, checked_between_tasks, signals_deferred
+from .._io import as_path, atomic_path, checked_between_tasks, os_path, signals_deferred
 from .._validation import describe, positive_int
 from ..signal import Signal, is_lazy
-from .audio import _INEXACT_SEEK, _check_samples, _mix_mono, _probe, _writable_rate, from_array, resolve_format
+from .audio import (
+    _INEXACT_SEEK,
+    _channels,
+    _check_samples,
+    _mix_mono,
+    _probe,
+    _writable_rate,
+    from_array,
+    resolve_format,
+)
 
 __all__ = ["load_lazy", "save_streaming"]
 
@@ -46,7 +55,7 @@ class _SoundFileBlocks:
     every task opens the file itself.
     """
 
-    def __init__(self, path: str, start: int, frames: int, channels: int, dtype: str, mono: bool) -> None:
+    def __init__(self, path: str | bytes, start: int, frames: int, channels: int, dtype: str, mono: bool) -> None:
         self.path = path
         self.start = start
         self.frames = frames
@@ -68,8 +77,9 @@ class _SoundFileBlocks:
             f.seek(self.start + first)
             data = f.read(frames=n, dtype=str(self.dtype), always_2d=True)
         if data.shape[0] != n:
+            where = os.fsdecode(self.path)
             raise FileFormatError(
-                f"audio file {self.path!r} ended early: expected {n} frames from frame {self.start + first}, "
+                f"audio file {where!r} ended early: expected {n} frames from frame {self.start + first}, "
                 f"read {data.shape[0]} (was it changed since load_lazy?)"
             )
         if self.mono:
@@ -91,7 +101,7 @@ def _frame_chunks(chunks: Any, frames: int, channels: int, dtype: np.dtype) -> t
             raise InvalidParameterError(
                 f"chunks must be a number of frames, 'auto' or a size such as '64MiB', got {chunks!r}: {exc}"
             ) from None
-    size = positive_int(chunks, "chunks")
+    size = min(positive_int(chunks, "chunks"), frames)  # a chunk longer than the file is the whole file
     return normalize_chunks((size, -1), shape=(frames, channels), dtype=dtype)
 
 
@@ -165,7 +175,7 @@ def load_lazy(
             "ss.audio.load(path) (no chunks=), or convert it once to FLAC or WAV (ss.audio.save(ss.audio.load(path), "
             "'file.flac')) and read that lazily"
         )
-    reader = _SoundFileBlocks(str(p.resolve()), start, frames, info.channels, dtype, mono)
+    reader = _SoundFileBlocks(os_path(p.resolve()), start, frames, info.channels, dtype, mono)
     chunk_spec = _frame_chunks(chunks, frames, reader.shape[1], reader.dtype)
 
     import dask.array as da
@@ -182,7 +192,8 @@ def load_lazy(
         fancy=False,
         meta=np.empty((0, 0), dtype=reader.dtype),
     )
-    signal = from_array(values, rate, layout="mono" if mono else None, channels_last=True, offset=start / rate)
+    channels = _channels("mono" if mono else None, reader.shape[1])  # the file's layout: no (c, n) guess
+    signal = from_array(values, rate, layout=channels, channels_last=True, offset=start / rate)
     return signal.replace(attrs={"source": str(p), "format": info.format, "subtype": info.subtype})
 
 

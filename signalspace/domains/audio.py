@@ -45,11 +45,11 @@ from .._errors import (
     SignalspaceError,
     UnknownNameError,
 )
-from .._io import as_path, atomic_path, existing_file, signals_deferred
-from .._validation import describe, finite_float
+from .._io import as_path, atomic_path, existing_file, os_path, signals_deferred
+from .._validation import describe, finite_float, unmasked
 from ..domain import Axis, Channels, Domain
 from ..signal import Signal, is_lazy
-from .base import DomainAdapter
+from .base import DomainAdapter, forward
 
 __all__ = [
     "EXTENSIONS",
@@ -90,6 +90,9 @@ _FLOAT_SUBTYPES = frozenset({"FLOAT", "DOUBLE", "VORBIS", "OPUS", "MPEG_LAYER_I"
 #: Chunked (lazy) reads seek once per chunk, so they are refused for these.  Every other subtype that
 #: reports itself seekable (PCM, FLOAT, FLAC, ALAC, IMA/MS ADPCM...) read back exactly in the same sweep.
 _INEXACT_SEEK = frozenset({"MP3", "OGG"})
+
+#: Largest factor by which ``load(sr=...)`` changes a file's sample rate, up or down.
+MAX_RESAMPLE_FACTOR = 2**16
 
 #: Frames written per call by :func:`save` (a signal stops a save between two blocks).
 WRITE_BLOCK_FRAMES = 2**18
@@ -211,7 +214,7 @@ def from_array(
     if not isinstance(channels_last, bool):
         raise InvalidTypeError(f"channels_last must be True or False, got {describe(channels_last)}")
     lazy = is_lazy(y)
-    array = y if lazy else np.asarray(y)
+    array = y if lazy else np.asarray(unmasked(y, "y"))
     if array.ndim not in (1, 2):
         raise ShapeError(
             f"y must have shape (n,) or (c, n){' / (n, c)' if channels_last else ''}, got shape {tuple(array.shape)}"
@@ -302,7 +305,7 @@ def _checked_file(
     length_s = None if duration is None else finite_float(duration, "duration", positive=True)
     sf = _soundfile()
     try:
-        with sf.SoundFile(str(p)) as f:
+        with sf.SoundFile(os_path(p)) as f:
             # libsndfile reads a truncated file silently but logs "data : 32000 (should be 15978)"
             complaints = [line.strip() for line in (f.extra_info or "").splitlines() if "should be" in line]
             if complaints:
@@ -318,17 +321,39 @@ def _checked_file(
             if total <= 0:
                 cut = f" and looks truncated (libsndfile: {damage})" if damage else ""
                 raise FileFormatError(f"audio file {str(p)!r} holds no samples{cut}")
-            start = round(start_s * rate)
-            if start >= total:
+            if start_s * rate >= total or round(start_s * rate) >= total:  # compared as floats: 1e308 s is no int
                 raise InvalidParameterError(
                     f"offset {start_s} s is past the end of {str(p)!r} ({total / rate:.6g} s long)"
                 )
-            frames = total - start if length_s is None else min(total - start, max(1, round(length_s * rate)))
+            start = round(start_s * rate)
+            left = total - start
+            frames = left if length_s is None or length_s * rate >= left else max(1, round(length_s * rate))
             yield f, _AudioFile(p, rate, f.format, f.subtype, f.channels, f.seekable(), start, frames, damage)
     except SignalspaceError:
         raise
     except (RuntimeError, OSError, ValueError, TypeError) as exc:  # soundfile's LibsndfileError is a RuntimeError
         raise _open_error(p, exc) from exc
+
+
+def _check_resampling(info: _AudioFile, target: float | None, dtype: str) -> None:
+    """Refuse a resampling ``load`` cannot do: an integer dtype, a factor beyond :data:`MAX_RESAMPLE_FACTOR`."""
+    if target is None or target == info.rate:
+        return
+    if not dtype.startswith("float"):
+        raise InvalidParameterError(
+            f"resampling from {info.rate} Hz to sr={target} needs a float dtype, got dtype={dtype!r}"
+        )
+    factor = target / info.rate
+    if not 1 / MAX_RESAMPLE_FACTOR <= factor <= MAX_RESAMPLE_FACTOR:
+        raise InvalidParameterError(
+            f"sr={target:g} would resample {str(info.path)!r} from {info.rate} Hz by a factor {factor:.3g}; "
+            f"load resamples by at most {MAX_RESAMPLE_FACTOR} either way (libsoxr does not finish far beyond): "
+            "pick a rate closer to the file's"
+        )
+    if info.frames * factor < 1:
+        raise InvalidParameterError(
+            f"sr={target:g} leaves no sample of the {info.frames} frames read at {info.rate} Hz from {str(info.path)!r}"
+        )
 
 
 def _warn_if_cut(info: _AudioFile, decoded: int) -> None:
@@ -475,6 +500,7 @@ def load(
         return load_lazy(path, chunks=chunks, mono=mono, offset=offset, duration=duration, dtype=dtype)
     target = None if sr is None else _check_sr(sr)
     with _checked_file(path, mono=mono, offset=offset, duration=duration, dtype=dtype) as (f, info):
+        _check_resampling(info, target, dtype)
         if info.start:
             f.seek(info.start)
         # a whole read (frames=-1) does not trust the header's frame count; a duration reads that many frames
@@ -487,16 +513,13 @@ def load(
     if mono:
         data = _mix_mono(data)
     if target is not None and target != file_sr:
-        if data.dtype.kind != "f":
-            raise InvalidParameterError(
-                f"resampling from {file_sr} Hz to sr={target} needs a float dtype, got dtype={dtype!r}"
-            )
         import librosa
 
         data = librosa.resample(data.T, orig_sr=file_sr, target_sr=target, res_type=res_type, axis=-1).T
         rate = target
-    layout = "mono" if mono else None
-    signal = from_array(data, rate, layout=layout, channels_last=True, offset=start / file_sr)
+    # the file says which axis holds the channels: no (c, n) guess, also for 1 024 channels of 100 frames
+    channels = _channels("mono" if mono else None, data.shape[1])
+    signal = from_array(data, rate, layout=channels, channels_last=True, offset=start / file_sr)
     return signal.replace(attrs={"source": str(p), "format": info.format, "subtype": info.subtype})
 
 
@@ -609,7 +632,7 @@ def _can_open(path: Any) -> bool:
         p = as_path(path)
         if not p.is_file():
             return False
-        _soundfile().info(str(p))
+        _soundfile().info(os_path(p))
         return True
     except Exception:
         return False
@@ -632,11 +655,11 @@ class AudioAdapter(DomainAdapter):
 
     def load(self, path: str | os.PathLike[str], **kwargs: Any) -> Signal:
         """See :func:`signalspace.domains.audio.load`."""
-        return load(path, **kwargs)
+        return forward(load, path, **kwargs)
 
     def save(self, signal: Signal, path: str | os.PathLike[str], **kwargs: Any) -> None:
         """See :func:`signalspace.domains.audio.save`."""
-        save(signal, path, **kwargs)
+        forward(save, signal, path, **kwargs)
 
     def from_array(self, values: Any, *args: Any, **kwargs: Any) -> Signal:
         """See :func:`signalspace.domains.audio.from_array`."""

@@ -31,10 +31,10 @@ import numpy as np
 
 from .._errors import FileFormatError, InvalidParameterError, InvalidTypeError, ShapeError, UnknownNameError
 from .._io import as_path, atomic_path, existing_file, signals_deferred
-from .._validation import describe, finite_float, per_axis
+from .._validation import describe, finite_float, per_axis, unmasked
 from ..domain import Axis, Channels, Domain
 from ..signal import Signal, is_lazy
-from .base import DomainAdapter
+from .base import DomainAdapter, forward
 
 __all__ = ["EXTENSIONS", "KIND", "LAYOUTS", "SAMPLES", "ImageAdapter", "from_array", "load", "sample", "save"]
 
@@ -171,7 +171,7 @@ def from_array(
     ('R', 'G', 'B')
     """
     lazy = is_lazy(arr)
-    array = arr if lazy else np.asarray(arr)
+    array = arr if lazy else np.asarray(unmasked(arr, "arr"))
     if array.size == 0:
         raise ShapeError(f"arr must contain pixels, got an empty array of shape {tuple(array.shape)}")
     if channel_axis is None or array.ndim == 2:
@@ -485,11 +485,11 @@ class ImageAdapter(DomainAdapter):
 
     def load(self, path: str | os.PathLike[str], **kwargs: Any) -> Signal:
         """See :func:`signalspace.domains.image.load`."""
-        return load(path, **kwargs)
+        return forward(load, path, **kwargs)
 
     def save(self, signal: Signal, path: str | os.PathLike[str], **kwargs: Any) -> None:
         """See :func:`signalspace.domains.image.save`."""
-        save(signal, path, **kwargs)
+        forward(save, signal, path, **kwargs)
 
     def from_array(self, values: Any, *args: Any, **kwargs: Any) -> Signal:
         """See :func:`signalspace.domains.image.from_array`."""

@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._errors import DomainMismatchError, InvalidParameterError, InvalidTypeError, MemoryBudgetError, ShapeError
-from .._validation import describe, finite_float, positive_int
+from .._validation import describe, finite_float, positive_int, unmasked
 from ..domain import Axis, Channels, Domain
 from ..signal import Signal, is_lazy
 from .base import DomainAdapter
@@ -330,7 +330,7 @@ def from_array(
     ('phasespace', ('u', 'v', 'w'))
     """
     lazy = is_lazy(values)
-    array = values if lazy else np.asarray(values)
+    array = values if lazy else np.asarray(unmasked(values, "values"))
     if array.ndim not in (8, 9) or array.size == 0:
         raise ShapeError(
             f"values must have shape (nt, nx, ny, nz, nE, npx, npy, npz) or that plus a channel axis, "

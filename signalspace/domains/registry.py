@@ -29,7 +29,7 @@ from .._errors import FileFormatError, InvalidParameterError, InvalidTypeError, 
 from .._io import existing_file
 from .._netcdf import NETCDF_SUFFIXES, load_netcdf, save_netcdf
 from .._validation import describe
-from .base import DomainAdapter
+from .base import DomainAdapter, forward
 
 __all__ = [
     "BUILTINS",
@@ -290,7 +290,7 @@ def load(path: str | os.PathLike[str], kind: str | None = None, **kwargs: Any) -
     """
     p = existing_file(path)
     if kind is None and p.suffix.lower() in NETCDF_SUFFIXES:
-        return load_netcdf(p, **kwargs)
+        return forward(load_netcdf, p, **kwargs)
     if kind is not None:
         return get(kind).load(p, **kwargs)
     found = adapters()
