@@ -1,6 +1,6 @@
 """Interrupt saves with real signals and count hangs, leftovers and torn targets.
 
-    python benchmarks/interrupted_saves.py              # 50 interrupted saves (10 per kind), SIGINT and SIGTERM
+    python benchmarks/interrupted_saves.py              # 50 interrupted saves (7 kinds), SIGINT and SIGTERM
     python benchmarks/interrupted_saves.py --saves 100 --kinds nc-numpy wav-dask
 
 Each save runs in its own Python process: it writes a signal of about ``--megabytes`` MB over a target that
@@ -24,7 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
-KINDS = ("nc-numpy", "nc-dask", "wav-numpy", "wav-dask", "tif-numpy")
+import numpy as np
+
+KINDS = ("nc-numpy", "nc-dask", "wav-numpy", "wav-dask", "tif-numpy", "zarr-numpy", "zarr-dask")
 
 CHILD = r"""
 import sys
@@ -61,10 +63,18 @@ def _start(kind: str, target: Path, frames: int) -> subprocess.Popen:
     return proc
 
 
+def _same(target: Path, old: object) -> bool:
+    """True when ``target`` still holds the older take ``old``."""
+    import signalspace as ss
+
+    try:
+        return np.array_equal(ss.load(target).values, old.values)
+    except ss.FileFormatError:
+        return False
+
+
 def _whole(target: Path, kind: str, frames: int) -> bool:
     """True when ``target`` holds the complete signal the child saves."""
-    import numpy as np
-
     import signalspace as ss
 
     try:
@@ -80,9 +90,13 @@ def _whole(target: Path, kind: str, frames: int) -> bool:
 
 def interrupt_once(kind: str, folder: Path, frames: int, signum: int, delay: float, timeout: float) -> dict:
     """One save of ``kind`` over an older file, interrupted by ``signum`` ``delay`` s after its temp file appears."""
+    import signalspace as ss
+
     target = folder / f"take.{kind.split('-')[0]}"
-    old = b"an older complete take"
-    target.write_bytes(old)
+    old = ss.audio.from_array(np.full(100, 0.5, dtype=np.float32), sr=48000)  # an older complete take
+    if kind.startswith("tif"):
+        old = ss.image.from_array(np.full((4, 4), 0.5))
+    ss.save(old, target)
     proc = _start(kind, target, frames)
     start = time.monotonic()
     while not _temporaries(folder) and proc.poll() is None and time.monotonic() - start < timeout:
@@ -98,7 +112,7 @@ def interrupt_once(kind: str, folder: Path, frames: int, signum: int, delay: flo
         proc.wait()
         hang, latency = True, None
     # an interrupted save leaves the old file; a save that finished before the signal leaves the whole new one
-    torn = target.read_bytes() != old and not _whole(target, kind, frames)
+    torn = not (_same(target, old) or _whole(target, kind, frames))
     return {"hang": hang, "latency": latency, "leftover": _temporaries(folder), "torn": torn,
             "returncode": proc.returncode, "stderr": proc.stderr.read()[-300:]}
 

@@ -29,7 +29,7 @@ from ._netcdf_classic import check_size
 from ._validation import describe
 from .signal import Signal
 
-__all__ = ["NETCDF_SUFFIXES", "dataarray_for_file", "load_netcdf", "save_netcdf"]
+__all__ = ["NETCDF_SUFFIXES", "dataarray_for_file", "in_write_chunks", "load_netcdf", "save_netcdf"]
 
 #: File extensions read and written as netCDF.
 NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf")
@@ -56,7 +56,7 @@ def save_netcdf(signal: Signal, path: str | os.PathLike[str], **to_netcdf: Any) 
     if signal.dtype.kind == "c" and to_netcdf.get("engine") in (None, "netcdf4") and _has_netcdf4():
         to_netcdf.setdefault("auto_complex", True)  # netCDF4 stores complex values (a compound type) on request
     with atomic_path(path) as tmp, signals_deferred() as check:
-        da, scheduler = _in_chunks(da)
+        da, scheduler = in_write_chunks(da)
         try:
             with scheduler, checked_between_tasks(check, [da]):
                 da.to_netcdf(tmp, **to_netcdf)
@@ -69,7 +69,7 @@ def save_netcdf(signal: Signal, path: str | os.PathLike[str], **to_netcdf: Any) 
 WRITE_CHUNK_BYTES = 16 * 2**20
 
 
-def _in_chunks(da: Any) -> tuple[Any, Any]:
+def in_write_chunks(da: Any) -> tuple[Any, Any]:
     """``da`` as chunks of about :data:`WRITE_CHUNK_BYTES` along its first axis, and the scheduler to write them.
 
     A dask-backed ``da`` is kept as it is (with the active scheduler).  In-memory

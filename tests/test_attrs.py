@@ -61,9 +61,9 @@ def test_every_accepted_attribute_round_trips_exactly_through_the_codec(attrs):
 
 
 @settings(max_examples=15)
-@given(attrs=_attr_maps)
-def test_every_accepted_attribute_round_trips_exactly_through_netcdf(tmp_path_factory, attrs):
-    path = tmp_path_factory.mktemp("attrs") / "x.nc"
+@given(attrs=_attr_maps, suffix=st.sampled_from([".nc", ".zarr"]))
+def test_every_accepted_attribute_round_trips_exactly_through_netcdf_and_zarr(tmp_path_factory, attrs, suffix):
+    path = tmp_path_factory.mktemp("attrs") / f"x{suffix}"
     x = ss.Signal(np.arange(3.0), ss.Domain.from_shape((3,)), attrs=attrs)
     ss.save(x, path)
     assert same(dict(ss.load(path).attrs), attrs)

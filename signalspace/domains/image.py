@@ -7,7 +7,8 @@ scikit-image's ``channel_axis=-1``.  Layouts: ``gray`` (one channel),
 ``b0, b1...`` with their wavelengths in nm in ``channels.coords``).
 
 Files are read with ``skimage.io.imread`` and written with
-``skimage.io.imsave``.  :func:`sample` serves the test images that
+``skimage.io.imsave``; TIFF (any dtype, any number of channels) directly with
+tifffile, which scikit-image uses for it, telling it where the channels are.  :func:`sample` serves the test images that
 scikit-image ships inside its package (:data:`SAMPLES`); it never downloads.
 
 Examples
@@ -254,8 +255,10 @@ def load(
                 pass
             arr = io.imread(str(p))
         else:
+            import tifffile  # directly: imageio's TIFF reader swaps the axes of some 2-channel images
+
             with _tifffile_complaints() as complaints:
-                arr = io.imread(str(p))
+                arr = tifffile.imread(p)
                 _check_tiff_strips(p)
             if complaints:
                 raise FileFormatError(f"the file is corrupt (tifffile: {'; '.join(dict.fromkeys(complaints))})")
@@ -302,8 +305,8 @@ def _check_tiff_strips(path: Any) -> None:
 
     with tifffile.TiffFile(path) as tif:
         for page in tif.pages:
-            if page.compression != 1 or page.is_tiled:
-                continue
+            if page.compression != 1 or page.is_tiled or (page.bitspersample < 8 and page.samplesperpixel > 1):
+                continue  # compressed, tiled, or packed bits of several samples: writers round those rows differently
             rows, cols, samples, bits = page.imagelength, page.imagewidth, page.samplesperpixel, page.bitspersample
             if page.planarconfig == 1:
                 expected = rows * -(-cols * samples * bits // 8)
@@ -374,11 +377,28 @@ def save(signal: Signal, path: str | os.PathLike[str]) -> None:
 
     with atomic_path(target) as tmp, signals_deferred():  # one write: a signal is acted on when it ends
         try:
-            io.imsave(str(tmp), data, check_contrast=False)
+            if ext in _TIFF:
+                _write_tiff(tmp, data, signal.channels.layout)
+            else:
+                io.imsave(str(tmp), data, check_contrast=False)
         except (InvalidParameterError, FileFormatError):
             raise
         except Exception as exc:
             raise FileFormatError(f"cannot write image file {str(target)!r}: {exc}") from exc
+
+
+def _write_tiff(path: Any, data: np.ndarray, layout: str | None) -> None:
+    """tifffile with the channels said, not guessed (a 4-pixel-wide gray image is not RGBA, 2 channels not 2 pages)."""
+    import tifffile
+
+    if data.dtype == bool and data.ndim == 3:
+        raise InvalidParameterError(
+            f"a TIFF of {data.shape[-1]} boolean channels does not read back as written (tifffile packs the bits of "
+            "several samples differently from how it reads them); save signal.astype(np.uint8), or as .nc/.zarr"
+        )
+    rgb = layout in ("rgb", "rgba") and data.ndim == 3
+    tifffile.imwrite(path, data, photometric="rgb" if rgb else "minisblack",
+                     planarconfig="contig" if data.ndim == 3 else None)
 
 
 def _to_storable(data: np.ndarray, ext: str) -> np.ndarray:
