@@ -29,7 +29,7 @@ from ._netcdf_classic import check_size
 from ._validation import describe
 from .signal import Signal
 
-__all__ = ["NETCDF_SUFFIXES", "dataarray_for_file", "in_write_chunks", "load_netcdf", "save_netcdf"]
+__all__ = ["NETCDF_SUFFIXES", "dataarray_for_file", "in_write_chunks", "lazy_coordinates", "load_netcdf", "save_netcdf"]
 
 #: File extensions read and written as netCDF.
 NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf")
@@ -70,20 +70,49 @@ WRITE_CHUNK_BYTES = 16 * 2**20
 
 
 def in_write_chunks(da: Any) -> tuple[Any, Any]:
-    """``da`` as chunks of about :data:`WRITE_CHUNK_BYTES` along its first axis, and the scheduler to write them.
+    """``da`` ready to be written chunk by chunk, and the scheduler to write it with.
 
-    A dask-backed ``da`` is kept as it is (with the active scheduler).  In-memory
-    values are written by the synchronous scheduler, in this thread, so nothing
-    but the chunking changes.
+    In-memory values larger than :data:`WRITE_CHUNK_BYTES` become chunks of
+    about that size along the first axis, written by the synchronous scheduler
+    in this thread (so that a signal stops the save at a chunk); dask values keep
+    their chunks and the active scheduler.  Axis coordinates of chunked values
+    become dask arrays chunked like the values, without an index, so that
+    writing an axis of 10^8 samples never holds its 10^8 coordinates at once.
     """
-    if da.chunks is not None or da.nbytes <= WRITE_CHUNK_BYTES:
-        return da, contextlib.nullcontext()
-    try:
-        import dask
-    except ImportError:  # without dask, one write: a signal is acted on when it ends
-        return da, contextlib.nullcontext()
-    rows = max(1, WRITE_CHUNK_BYTES * da.shape[0] // da.nbytes)
-    return da.chunk({da.dims[0]: rows}), dask.config.set(scheduler="synchronous")
+    scheduler: Any = contextlib.nullcontext()
+    if da.chunks is None and da.nbytes > WRITE_CHUNK_BYTES:
+        try:
+            import dask
+        except ImportError:  # without dask, one write: a signal is acted on when it ends
+            return da, scheduler
+        da = da.chunk({da.dims[0]: max(1, WRITE_CHUNK_BYTES * da.shape[0] // da.nbytes)})
+        scheduler = dask.config.set(scheduler="synchronous")
+    if da.chunks is None:
+        return da, scheduler
+    import dask.array
+    import xarray as xr
+
+    lazy = {}
+    for dim, chunks in zip(da.dims, da.chunks, strict=True):
+        coord = da.coords.get(dim)
+        if coord is None or "step" not in coord.attrs or len(chunks) < 2:
+            continue
+        values = coord.attrs["origin"] + coord.attrs["step"] * dask.array.arange(sum(chunks), chunks=chunks)
+        lazy[dim] = xr.Variable(dim, values, coord.attrs)
+    if lazy:
+        da = da.drop_indexes(list(lazy)).assign_coords(xr.Coordinates(lazy, indexes={}))
+    return da, scheduler
+
+
+@functools.cache
+def lazy_coordinates() -> dict[str, Any]:
+    """Options of xarray's readers that leave dimension coordinates unread (no index), when xarray has them."""
+    import inspect
+
+    import xarray as xr
+
+    known = inspect.signature(xr.open_dataset).parameters
+    return {"create_default_indexes": False} if "create_default_indexes" in known else {}
 
 
 @functools.cache
@@ -130,11 +159,10 @@ def load_netcdf(path: str | os.PathLike[str], *, chunks: Any = None) -> Signal:
     check_size(p)
     try:
         readable = utf8_alias(p)  # netCDF4 opens only UTF-8 names
-        if chunks is None:
-            da = xr.load_dataarray(readable, **options)
-        else:
-            da = xr.open_dataarray(readable, chunks=chunks, **options)
-        return Signal.from_xarray(da)
+        if chunks is None:  # the values are read, the axis coordinates only where from_xarray checks them
+            with xr.open_dataarray(readable, **options, **lazy_coordinates()) as da:
+                return Signal.from_xarray(da).compute()
+        return Signal.from_xarray(xr.open_dataarray(readable, chunks=chunks, **options, **lazy_coordinates()))
     except SignalspaceError as exc:
         raise FileFormatError(f"cannot read netCDF file {str(p)!r}: {exc}") from exc
     except (ValueError, TypeError, KeyError, IndexError, OSError, RuntimeError) as exc:

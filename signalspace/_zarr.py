@@ -19,7 +19,7 @@ from typing import Any
 from ._attrs import ATTRS_KEY
 from ._errors import FileFormatError, SignalspaceError
 from ._io import as_path, atomic_path, checked_between_tasks, signals_deferred
-from ._netcdf import dataarray_for_file, in_write_chunks
+from ._netcdf import dataarray_for_file, in_write_chunks, lazy_coordinates
 from .signal import Signal
 
 __all__ = ["COMPLETE_KEY", "ZARR_SUFFIXES", "load_zarr", "save_zarr"]
@@ -123,7 +123,7 @@ def load_zarr(path: str | os.PathLike[str], *, chunks: Any = None) -> Signal:
     p = as_path(path)
     if not _is_store(p):
         raise FileFormatError(f"{str(p)!r} is not a zarr store (no folder with zarr.json, .zgroup or .zarray)")
-    options = {"decode_times": False, "decode_timedelta": False, "consolidated": False}
+    options = {"decode_times": False, "decode_timedelta": False, "consolidated": False, **lazy_coordinates()}
     try:
         ds = xr.open_zarr(p, chunks=chunks, **options)
         names = list(ds.data_vars)
@@ -135,9 +135,9 @@ def load_zarr(path: str | os.PathLike[str], *, chunks: Any = None) -> Signal:
                 f"zarr store {str(p)!r} is incomplete: signalspace began writing it but never marked it complete "
                 "(an interrupted copy or write); write it again"
             )
+        signal = Signal.from_xarray(da)  # axis coordinates are read only where from_xarray checks them
         if chunks is None:
-            da = da.load()
-        signal = Signal.from_xarray(da)
+            signal = signal.compute()
     except FileFormatError:
         raise
     except SignalspaceError as exc:

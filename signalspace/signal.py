@@ -455,11 +455,16 @@ class Signal(NDArrayOperatorsMixin):
         import xarray as xr
 
         coords: dict[str, Any] = {}
+        ranges = []  # axes whose coordinate is a lazy RangeIndex (no n-long array, however long the axis)
         for axis in self._domain.axes:
             attrs = {"step": axis.step, "origin": axis.origin}
             if axis.unit:
                 attrs["units"] = axis.unit
-            coords[axis.name] = (axis.name, axis.coords, attrs)
+            ranged = _range_coordinate(axis)
+            if ranged is None:
+                coords[axis.name] = (axis.name, axis.coords, attrs)
+            else:
+                ranges.append((ranged, axis.name, attrs))
         coords[CHANNEL_DIM] = (CHANNEL_DIM, list(self._channels.names))
         for key, values in self._channels.coords.items():
             if key in coords:
@@ -478,9 +483,11 @@ class Signal(NDArrayOperatorsMixin):
         attrs[KIND_KEY] = self._domain.kind
         if self._channels.layout is not None:
             attrs[LAYOUT_KEY] = self._channels.layout
-        return xr.DataArray(
-            self._values, dims=(*self._domain.names, CHANNEL_DIM), coords=coords, attrs=attrs
-        )
+        da = xr.DataArray(self._values, dims=(*self._domain.names, CHANNEL_DIM), coords=coords, attrs=attrs)
+        for ranged, name, axis_attrs in ranges:  # as Coordinates objects: a plain mapping would lose the index
+            da = da.assign_coords(ranged)
+            da[name].attrs.update(axis_attrs)
+        return da
 
     @classmethod
     def from_xarray(cls, da: xr.DataArray, *, kind: str | None = None, drop_coords: bool = False) -> Signal:
@@ -543,6 +550,24 @@ class Signal(NDArrayOperatorsMixin):
         return cls(values, Domain(tuple(axes), kind=kind), channels, attrs)
 
 
+def _range_coordinate(axis: Axis) -> Any:
+    """The coordinate of ``axis`` as an ``xarray.Coordinates`` holding a lazy RangeIndex (xarray >= 2025.6), or None.
+
+    Its values are ``origin + step * i``, exactly ``axis.coords``, computed only when read.
+    """
+    if axis.size < 2:
+        return None
+    try:
+        import xarray as xr
+        from xarray.indexes import RangeIndex
+    except ImportError:  # an older xarray: the coordinate is an array
+        return None
+    index = RangeIndex.arange(axis.origin, axis.origin + axis.step * (axis.size - 0.5), axis.step, dim=axis.name)
+    if index.size != axis.size:  # pragma: no cover - float rounding of the length; never seen
+        return None
+    return xr.Coordinates.from_xindex(index)
+
+
 def _as_written(values: Any, written: Any) -> Any:
     """``values`` in the dtype a signalspace file writer recorded (netCDF3 stores uint8 as int16, int64 as int32...).
 
@@ -564,6 +589,11 @@ def _as_written(values: Any, written: Any) -> Any:
     return restored
 
 
+#: Coordinate samples compared with the ``step``/``origin`` attributes that define an axis (evenly spread, ends
+#: included): enough to catch a coordinate that disagrees, without reading a lazily stored one whole.
+_CHECKED_SAMPLES = 9
+
+
 def _axis_from_coord(da: xr.DataArray, dim: str) -> Axis:
     size = int(da.sizes[dim])
     if dim not in da.coords:
@@ -572,20 +602,22 @@ def _axis_from_coord(da: xr.DataArray, dim: str) -> Axis:
     unit = coord.attrs.get("units", "")
     if not isinstance(unit, str):
         raise InvalidTypeError(f"coordinate {dim!r} attribute 'units' must be a string, got {describe(unit)}")
-    values = np.asarray(coord.values)
-    if values.dtype.kind not in "iuf":
+    if coord.dtype.kind not in "iuf":
         raise InvalidTypeError(
-            f"coordinate {dim!r} must be numeric to become an Axis, got dtype {values.dtype}"
+            f"coordinate {dim!r} must be numeric to become an Axis, got dtype {coord.dtype}"
         )
     if "step" in coord.attrs and "origin" in coord.attrs:
         step = finite_float(coord.attrs["step"], f"coordinate {dim!r} attribute 'step'", nonzero=True)
         origin = finite_float(coord.attrs["origin"], f"coordinate {dim!r} attribute 'origin'")
         axis = Axis(dim, size, step=step, origin=origin, unit=unit)
-        if not np.allclose(axis.coords, values, rtol=1e-9, atol=1e-12 * abs(axis.step)):
+        at = np.unique(np.linspace(0, size - 1, min(size, _CHECKED_SAMPLES)).round().astype(np.int64))
+        sampled = np.asarray(coord.isel({dim: at}).values, dtype=np.float64)
+        if not np.allclose(origin + step * at, sampled, rtol=1e-9, atol=1e-12 * abs(step)):
             raise InvalidParameterError(
                 f"coordinate {dim!r} disagrees with its step/origin attributes; drop them or fix the values"
             )
         return axis
+    values = np.asarray(coord.values)
     if size == 1:
         return Axis(dim, 1, origin=float(values[0]), unit=unit)
     steps = np.diff(values.astype(np.float64))
