@@ -81,6 +81,9 @@ SAMPLES: dict[str, str] = {
 }
 
 _LOSSLESS_8BIT = {".png", ".bmp", ".gif", ".webp"}
+#: Formats whose writers may change an image (GIF's palette quantizes colours, WebP has no gray mode, BMP drops
+#: alpha): a save reads the file back and refuses it unless it is exactly what was meant.  JPEG is lossy by design.
+_VERIFIED = {".gif", ".webp", ".bmp"}
 _TIFF = {".tif", ".tiff"}
 
 
@@ -244,24 +247,8 @@ def load(
     ((4, 5, 1), 'gray', 7)
     """
     p = existing_file(path)
-    from skimage import io
-
     try:
-        if p.suffix.lower() not in _TIFF:
-            # identify the file with Pillow first: imageio leaks an open file when no plug-in recognizes it
-            from PIL import Image
-
-            with Image.open(p):
-                pass
-            arr = io.imread(str(p))
-        else:
-            import tifffile  # directly: imageio's TIFF reader swaps the axes of some 2-channel images
-
-            with _tifffile_complaints() as complaints:
-                arr = tifffile.imread(p)
-                _check_tiff_strips(p)
-            if complaints:
-                raise FileFormatError(f"the file is corrupt (tifffile: {'; '.join(dict.fromkeys(complaints))})")
+        arr = _read_pixels(p, p.suffix.lower())
     except Exception as exc:  # imageio/PIL/tifffile raise many types
         raise FileFormatError(f"cannot read image file {str(p)!r}: {exc}") from exc
     if arr.ndim not in (2, 3) or arr.size == 0:
@@ -270,6 +257,31 @@ def load(
         )
     signal = from_array(arr, spacing=spacing, layout=layout, wavelengths=wavelengths)
     return signal.replace(attrs={"source": str(p)})
+
+
+def _read_pixels(path: Any, ext: str) -> np.ndarray:
+    """The pixel array of an image file (TIFF through tifffile, with its complaints; others through imageio)."""
+    if ext in _TIFF:
+        import tifffile  # directly: imageio's TIFF reader swaps the axes of some 2-channel images
+
+        with _tifffile_complaints() as complaints:
+            arr = tifffile.imread(path)
+            _check_tiff_strips(path)
+        if complaints:
+            raise FileFormatError(f"the file is corrupt (tifffile: {'; '.join(dict.fromkeys(complaints))})")
+        return arr
+    # identify the file with Pillow first: imageio leaks an open file when no plug-in recognizes it
+    from PIL import Image
+    from skimage import io
+
+    with Image.open(path):
+        pass
+    arr = io.imread(str(path))
+    if ext == ".gif":  # frames first, also for a still image
+        if arr.shape[0] != 1:
+            raise FileFormatError(f"the GIF is an animation of {arr.shape[0]} frames, not one image")
+        arr = arr[0]
+    return arr
 
 
 @contextlib.contextmanager
@@ -327,7 +339,10 @@ def save(signal: Signal, path: str | os.PathLike[str]) -> None:
     (PNG also 16-bit); float values must lie in [0, 1] and are converted with
     ``skimage.util.img_as_ubyte``, booleans become 0/255.  TIFF stores the
     values unchanged (any dtype, any channel count).  PNG and the others need
-    1, 3 or 4 channels.  JPEG is lossy (imageio's default quality).
+    1, 3 or 4 channels.  JPEG is lossy (imageio's default quality); WebP is
+    written lossless.  GIF, WebP and BMP files are read back before they
+    replace the target: an image they cannot hold exactly (more than 256
+    colours in a GIF, gray in WebP, alpha in BMP) is refused, never changed.
 
     Parameters
     ----------
@@ -339,7 +354,8 @@ def save(signal: Signal, path: str | os.PathLike[str]) -> None:
     Raises
     ------
     InvalidParameterError
-        Float values outside [0, 1], or a channel count the format cannot store.
+        Float values outside [0, 1], a channel count the format cannot store, or
+        an image a GIF, WebP or BMP file would change.
     FileFormatError
         Unknown extension or a write error (no file is left behind).
 
@@ -379,12 +395,29 @@ def save(signal: Signal, path: str | os.PathLike[str]) -> None:
         try:
             if ext in _TIFF:
                 _write_tiff(tmp, data, signal.channels.layout)
+            elif ext == ".webp":
+                import imageio.v3 as iio
+
+                iio.imwrite(tmp, data, lossless=True, exact=True)  # Pillow's default WebP is lossy
             else:
                 io.imsave(str(tmp), data, check_contrast=False)
+            if ext in _VERIFIED:
+                _verify(tmp, ext, data)
         except (InvalidParameterError, FileFormatError):
             raise
         except Exception as exc:
             raise FileFormatError(f"cannot write image file {str(target)!r}: {exc}") from exc
+
+
+def _verify(path: Any, ext: str, data: np.ndarray) -> None:
+    """Refuse a write that does not read back as ``data`` (see :data:`_VERIFIED`)."""
+    back = _read_pixels(path, ext)
+    if back.shape != data.shape or back.dtype != data.dtype or not np.array_equal(back, data):
+        raise InvalidParameterError(
+            f"a {ext} file cannot hold this image exactly: it reads back with shape {back.shape} and dtype "
+            f"{back.dtype}{'' if back.shape != data.shape else ', other values'} instead of {data.shape} "
+            f"{data.dtype}; save it as .png (8 or 16 bits) or .tif (any dtype) instead"
+        )
 
 
 def _write_tiff(path: Any, data: np.ndarray, layout: str | None) -> None:

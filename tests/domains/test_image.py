@@ -215,3 +215,23 @@ def test_tiff_round_trip_is_exact_for_any_small_shape_and_dtype(tmp_path_factory
     path = tmp_path_factory.mktemp("tif") / "x.tif"
     ss.save(x, path)
     assert ss.load(path).identical(x.replace(attrs={"source": str(path)}))
+
+
+@given(rows=st.integers(1, 5), cols=st.integers(1, 5), c=st.sampled_from([1, 3, 4]),
+       ext=st.sampled_from([".png", ".bmp", ".gif", ".webp"]), levels=st.sampled_from([2, 256]))
+def test_8bit_formats_give_back_exactly_what_was_saved_or_refuse_it(tmp_path_factory, rows, cols, c, ext, levels):
+    # GIF quantizes colours, WebP has no gray mode and was lossy by default, BMP drops alpha: never silently
+    pixels = np.random.default_rng(rows * cols * c).integers(0, levels, (rows, cols, c)).astype(np.uint8)
+    x = ss.image.from_array(pixels)
+    path = tmp_path_factory.mktemp("img") / f"x{ext}"
+    refused = None
+    try:
+        ss.save(x, path)
+    except ss.InvalidParameterError as exc:
+        refused = exc
+    if refused is not None:
+        assert "cannot hold this image exactly" in str(refused) and not path.exists()
+    else:
+        assert np.array_equal(ss.load(path).values, pixels)
+    if ext == ".png":
+        assert refused is None
