@@ -41,6 +41,7 @@ from .audio import (
     _mix_mono,
     _probe,
     _writable_rate,
+    check_written_length,
     from_array,
     resolve_format,
 )
@@ -321,6 +322,7 @@ def save_streaming(
                             raise FileFormatError(f"cannot write audio file {str(target)!r}: {exc}") from exc
                     if bar is not None:
                         bar.update(group[-1][1])
+            check_written_length(tmp, n, target)
         finally:
             if pool is not None:  # an interrupted computation stops at its next task (checked_between_tasks)
                 pool.shutdown(wait=True, cancel_futures=True)

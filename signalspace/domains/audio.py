@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -96,6 +97,9 @@ MAX_RESAMPLE_FACTOR = 2**16
 
 #: Frames written per call by :func:`save` (a signal stops a save between two blocks).
 WRITE_BLOCK_FRAMES = 2**18
+
+#: What libsndfile logs for a chunk that declares more bytes than the file holds: "data : 32000 (should be 15978)".
+_SHORT = re.compile(r"\(should be \d+\)")
 
 #: What libsndfile writes in its log (``SoundFile.extra_info``) when an Ogg stream was cut short.
 _CUT_STREAM = ("File ended unexpectedly", "Junk after the last page")
@@ -307,7 +311,8 @@ def _checked_file(
     try:
         with sf.SoundFile(os_path(p)) as f:
             # libsndfile reads a truncated file silently but logs "data : 32000 (should be 15978)"
-            complaints = [line.strip() for line in (f.extra_info or "").splitlines() if "should be" in line]
+            # ("*** 'data' chunk should be an even number of bytes" is about a missing pad byte: no data lost)
+            complaints = [line.strip() for line in (f.extra_info or "").splitlines() if _SHORT.search(line)]
             if complaints:
                 raise FileFormatError(
                     f"audio file {str(p)!r} is truncated or corrupt: its header declares more data than the file "
@@ -402,12 +407,16 @@ def _writable_rate(signal: Any, name: str = "signal") -> int:
 def _check_samples(
     data: np.ndarray, subtype: str | None, target: Path, *, first: int = 0, name: str = "signal"
 ) -> None:
-    """Refuse float samples a write would corrupt: NaN/inf anywhere, or beyond [-1, 1] for a fixed-point subtype.
+    """Refuse samples a write would corrupt: NaN/inf anywhere, floats beyond [-1, 1] for a fixed-point subtype,
+    integers with more significant bits than a PCM subtype keeps (int32 1 in PCM_16 is written as 0).
 
     ``first`` is the frame index of ``data[0]`` in the whole signal (for streamed blocks).
     """
+    if data.dtype.kind in "iu":
+        _check_integer_bits(data, subtype, target, first, name)
+        return
     if data.dtype.kind != "f":
-        return  # integers are written as raw PCM values: nothing to clip
+        return
     finite = np.isfinite(data)
     if not finite.all():
         bad = first + int(np.flatnonzero(~finite.all(axis=1))[0])
@@ -424,6 +433,23 @@ def _check_samples(
             f"{name} peaks at {peak:.6g} (frame {where}), outside the full scale [-1, 1] of subtype {subtype!r}: "
             f"writing {str(target)!r} would clip it. Normalize it first (e.g. x * (0.9 / {peak:.6g})), or keep the "
             "values with a floating-point subtype (subtype='FLOAT' for WAV/AIFF/CAF)"
+        )
+
+
+def _check_integer_bits(data: np.ndarray, subtype: str | None, target: Path, first: int, name: str) -> None:
+    """libsndfile scales integers to the subtype's width from their dtype's full scale, dropping the low bits."""
+    match = re.fullmatch(r"(?:PCM_[SU]?|DPCM_|DWVW_)(\d+)", subtype or "")
+    width = 8 * data.dtype.itemsize
+    if match is None or int(match.group(1)) >= width or data.size == 0:
+        return
+    dropped = (1 << (width - int(match.group(1)))) - 1
+    lost = (data.astype(np.int64) & dropped) != 0
+    if lost.any():
+        where = first + int(np.flatnonzero(lost.any(axis=1))[0])
+        raise InvalidParameterError(
+            f"{name} holds {data.dtype} samples with more significant bits than subtype {subtype!r} keeps (first at "
+            f"frame {where}: {data[where - first].tolist()}); libsndfile would write them scaled from {width} bits "
+            f"and drop the low ones. Write subtype='PCM_{width}' (or 'FLOAT'), or convert the values yourself"
         )
 
 
@@ -596,6 +622,20 @@ def save(
                     f.write(data[first : first + WRITE_BLOCK_FRAMES])
         except (RuntimeError, ValueError, TypeError) as exc:
             raise FileFormatError(f"cannot write audio file {str(target)!r}: {exc}") from exc
+        check_written_length(tmp, data.shape[0], target)
+
+
+def check_written_length(tmp: Path, frames: int, target: Path) -> None:
+    """Refuse a written file whose header gives another length than was written.
+
+    libsndfile's AIFF reader counts the pad byte of an odd-length 8-bit sound chunk as one more frame.
+    """
+    found = _soundfile().info(os_path(tmp)).frames
+    if found != frames:
+        raise FileFormatError(
+            f"cannot write audio file {str(target)!r}: {frames} frames were written but the file reads back as "
+            f"{found} (a limit of libsndfile for this format/subtype); choose another subtype or format"
+        )
 
 
 def resolve_format(target: Any, format: str | None, subtype: str | None, own: Any) -> tuple[str, str | None]:
