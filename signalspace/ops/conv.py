@@ -57,6 +57,7 @@ from ..signal import Signal, _axis_from_coord, is_lazy
 from . import engines
 from .base import LinearOperator
 from .geometry import BOUNDARIES, ConvGeometry
+from .padding import constant_response
 
 __all__ = ["Conv", "ConvOperator", "convolve", "correlate"]
 
@@ -399,7 +400,7 @@ class Conv:
         plan = self.plan(spatial, c, math.prod(batch), dtype)
         c_out = c if self.depthwise else self.c_out
         out = plan.geometry.output_shape
-        response = engines.cval_response(plan, self.cval)
+        response = self._constant_response(plan)
         if response is None:
             y = np.zeros((*out, c_out), dtype=plan.dtype)
         else:
@@ -420,13 +421,18 @@ class Conv:
         plan = self.plan(spatial, c, nb, x.dtype)
         xb = x.reshape((nb, *spatial, c)).astype(plan.dtype, copy=False)
         y = engines.forward(xb, plan, method or self.method)
-        response = None if linear else engines.cval_response(plan, self.cval)
+        response = None if linear else self._constant_response(plan)
         if response is not None:  # the padding constant, added only where windows read it
             y += response
         out = plan.geometry.output_shape
         if channel_axis or y.shape[-1] != 1:
             return y.reshape((*batch, *out, y.shape[-1]))
         return y.reshape((*batch, *out))
+
+    def _constant_response(self, plan: engines.Plan) -> np.ndarray | None:
+        """``conv(0)`` of the padding constant on this plan's layout (None when it is 0), cached on the plan."""
+        return plan.cached(("cval", self.cval),
+                           lambda: constant_response(plan.geometry, plan.kernel, plan.depthwise, self.cval))
 
     def _input_spatial(self, out_spatial: tuple[int, ...], input_shape: Sequence[int] | None) -> tuple[int, ...]:
         if input_shape is not None:
