@@ -56,6 +56,7 @@ from ..domain import CHANNEL_DIM, Axis, Channels, Domain
 from ..signal import Signal, _axis_from_coord, is_lazy
 from . import engines
 from .base import LinearOperator
+from .engines.oned import convolve1d
 from .geometry import BOUNDARIES, ConvGeometry
 from .padding import constant_response
 
@@ -144,8 +145,9 @@ class Conv:
     flip : bool, default False
         Flip the kernel's spatial axes (true convolution instead of correlation).
     method : str, default "auto"
-        Engine: "auto", "direct", "numpy1d", "ndimage", "im2col", "fft", "oa"
-        or "separable" (see :mod:`signalspace.ops.engines`).
+        Engine: "auto" (the cheapest by the cost model) or a registered engine's
+        name: "direct", "im2col", "fft", "numpy1d", "ndimage", "oa",
+        "separable" (see :mod:`signalspace.ops.engines`).
     dims : sequence of str, optional
         Names of the spatial axes, to match an ``xarray.DataArray`` input.  The
         input's coordinates along these dims must be numeric and regularly
@@ -252,7 +254,7 @@ class Conv:
         if not isinstance(flip, (bool, np.bool_)):
             raise InvalidTypeError(f"flip must be True or False, got {describe(flip)}")
         self.flip = bool(flip)
-        self.method = one_of(method, "method", engines.METHODS)
+        self.method = one_of(method, "method", engines.methods())
         self.padding = padding
         # validate padding now (named paddings need no check), on a dummy input large enough for it
         if not (isinstance(padding, str) and padding in ("valid", "same", "full")):
@@ -766,8 +768,8 @@ def _convolve1d(x: np.ndarray, h: np.ndarray, mode: str) -> np.ndarray | None:
     if not (all(map(cmath.isfinite, h.tolist())) if k <= 64 else np.isfinite(h).all()):
         raise InvalidParameterError("kernel must be finite, but it contains NaN or infinity")
     if k <= 8 and (mode != "same" or x.shape[0] >= 8):
-        return np.convolve(x, h, mode)  # what engines.plan1d picks for any n at k <= 8, minus its lookup
-    return engines.convolve1d(x, h, mode)
+        return np.convolve(x, h, mode)  # what oned.plan1d picks for any n at k <= 8, minus its lookup
+    return convolve1d(x, h, mode)
 
 
 def convolve(x: Any, h: Any, mode: str = "full", method: str = "auto") -> np.ndarray:
