@@ -9,6 +9,7 @@ scikit-image, matplotlib, xarray nor dask.
 
 from __future__ import annotations
 
+from . import _hooks
 from ._errors import (
     AdapterNotSupportedError,
     DomainMismatchError,
@@ -21,7 +22,7 @@ from ._errors import (
     SignalspaceError,
     UnknownNameError,
 )
-from ._lazy import lazy_getattr
+from ._lazy import lazy_function, lazy_getattr
 from .domain import Axis, Channels, Domain
 from .signal import Signal
 
@@ -69,6 +70,11 @@ __all__ = [
 
 
 __getattr__ = lazy_getattr(__name__, _LAZY, globals())
+
+# The two calls that go up the layers (see signalspace._hooks), connected here where every layer is known.
+_hooks.connect("draw", lazy_function("signalspace.plot", "plot"))
+_hooks.connect("conv_dask", lazy_function("signalspace.parallel", "conv_dask"))
+_hooks.connect("conv_adjoint_dask", lazy_function("signalspace.parallel", "conv_adjoint_dask"))
 
 
 def __dir__() -> list[str]:

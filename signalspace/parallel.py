@@ -74,6 +74,7 @@ import numpy as np
 
 from ._errors import InvalidParameterError, InvalidTypeError, ShapeError
 from ._validation import describe, finite_float
+from .ops.conv import Conv
 from .ops.padding import fold, pad
 
 __all__ = ["compute", "conv_adjoint_dask", "conv_dask", "current_client", "progress", "progress_active"]
@@ -188,18 +189,14 @@ def _check_dask(values: Any, name: str) -> Any:
     return values
 
 
-def _check_conv(conv: Any) -> Any:
-    from .ops.conv import Conv
-
+def _check_conv(conv: Any) -> Conv:
     if not isinstance(conv, Conv):
         raise InvalidTypeError(f"conv must be a signalspace Conv, got {describe(conv)}")
     return conv
 
 
-def _valid_conv(conv: Any) -> Any:
+def _valid_conv(conv: Conv) -> Conv:
     """The same correlation with no padding: what runs on each (already padded) block."""
-    from .ops.conv import Conv
-
     return Conv(
         conv.correlation_kernel, stride=conv.stride, dilation=conv.dilation, padding="valid",
         method=conv.method, ndim=conv.ndim,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
+from . import _hooks
 from ._errors import DomainMismatchError, IndexOutOfRangeError, InvalidParameterError, InvalidTypeError, ShapeError
 from ._validation import describe, finite_float
 from .domain import CHANNEL_DIM, Axis, Channels, Domain
@@ -320,9 +321,7 @@ class Signal(NDArrayOperatorsMixin):
         1
         >>> import matplotlib.pyplot as plt; plt.close("all")
         """
-        from .plot import plot
-
-        return plot(self, ax=ax, **kw)
+        return _hooks.call("draw", self, ax=ax, **kw)
 
     # ---------------------------------------------------------------- indexing
     def __getitem__(self, key: Any) -> Signal:

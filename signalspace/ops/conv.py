@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _hooks
 from .._errors import InvalidParameterError, InvalidTypeError, ShapeError, SignalspaceError
 from .._validation import describe, one_of, per_axis, positive_int, shape_tuple
 from ..domain import CHANNEL_DIM, Axis, Channels, Domain
@@ -59,6 +60,7 @@ from .base import LinearOperator
 from .engines.oned import convolve1d
 from .geometry import BOUNDARIES, ConvGeometry
 from .padding import constant_response
+from .toeplitz import conv_matrix
 
 __all__ = ["Conv", "ConvOperator", "convolve", "correlate"]
 
@@ -413,10 +415,8 @@ class Conv:
     def _forward_array(self, x: Any, method: str | None = None, linear: bool = False) -> Any:
         if isinstance(x, Signal):
             x = x.values
-        if is_lazy(x):  # chunked, with a halo of the kernel's reach (signalspace.parallel)
-            from ..parallel import conv_dask
-
-            return conv_dask(self, x)
+        if is_lazy(x):  # chunked, with a halo of the kernel's reach: signalspace.parallel.conv_dask
+            return _hooks.call("conv_dask", self, x)
         x = np.asarray(x)
         batch, spatial, c, channel_axis = self._layout(x.shape, "x")
         nb = math.prod(batch)
@@ -468,10 +468,8 @@ class Conv:
     def _adjoint_array(
         self, y: Any, input_shape: Sequence[int] | None = None, channels: int | None = None
     ) -> np.ndarray:
-        if is_lazy(y):
-            from ..parallel import conv_adjoint_dask
-
-            return conv_adjoint_dask(self, y, input_shape)
+        if is_lazy(y):  # signalspace.parallel.conv_adjoint_dask
+            return _hooks.call("conv_adjoint_dask", self, y, input_shape)
         y = np.asarray(y)
         nd = self.ndim
         if y.ndim == nd:
@@ -600,8 +598,6 @@ class Conv:
         With ``cval != 0`` it is the matrix of the linear part:
         ``conv(x).ravel() == M @ x.ravel() + conv.offset(x.shape).ravel()``.
         """
-        from .toeplitz import conv_matrix
-
         return conv_matrix(self, input_shape, format=format)
 
     # ------------------------------------------------------------ Signal / xarray
