@@ -51,10 +51,11 @@ from typing import Any
 import numpy as np
 
 from .. import _hooks
-from .._errors import InvalidParameterError, InvalidTypeError, ShapeError, SignalspaceError
+from .._errors import InvalidParameterError, InvalidTypeError, ShapeError
 from .._validation import describe, one_of, per_axis, positive_int, shape_tuple
-from ..domain import CHANNEL_DIM, Axis, Channels, Domain
-from ..signal import Signal, _axis_from_coord, is_lazy
+from .._xarray import convolved_axis, is_dataarray
+from ..domain import CHANNEL_DIM, Channels, Domain
+from ..signal import Signal, is_lazy
 from . import engines
 from .base import LinearOperator
 from .engines.oned import convolve1d
@@ -66,10 +67,6 @@ __all__ = ["Conv", "ConvOperator", "convolve", "correlate"]
 
 _CACHE_SIZE = 8
 _MODES = ("full", "same", "valid")
-
-
-def _is_xarray(value: Any) -> bool:
-    return type(value).__module__.startswith("xarray") and hasattr(value, "dims")
 
 
 class _Cache:
@@ -196,7 +193,7 @@ class Conv:
         channel_names: Sequence[str] | None = None,
         ndim: int | None = None,
     ) -> None:
-        if _is_xarray(kernel):
+        if is_dataarray(kernel):
             if dims is None:
                 dims = tuple(str(d) for d in kernel.dims if d not in ("c_in", "c_out"))
             kernel = kernel.values
@@ -506,7 +503,7 @@ class Conv:
         """``y = conv(x)``; Signal -> Signal, ndarray -> ndarray, DataArray -> DataArray."""
         if isinstance(x, Signal):
             return self._forward_signal(x)
-        if _is_xarray(x):
+        if is_dataarray(x):
             return self._forward_xarray(x)
         if not (isinstance(x, np.ndarray) or hasattr(x, "__array__") or isinstance(x, (list, tuple))):
             raise InvalidTypeError(f"x must be a Signal, an ndarray or an xarray.DataArray, got {describe(x)}")
@@ -647,7 +644,7 @@ class Conv:
             if all(d in batch for d in coord.dims):
                 coords[name] = coord
         # the convolved dims' coordinates -> Axes (regular, numeric: as Signal.from_xarray) -> output_domain
-        out_domain = g.output_domain(Domain(tuple(_coord_axis(src, d) for d in dims)))
+        out_domain = g.output_domain(Domain(tuple(convolved_axis(src, d) for d in dims)))
         for d, axis in zip(dims, out_domain.axes, strict=True):
             if d not in src.coords:
                 continue
@@ -670,20 +667,6 @@ class Conv:
         if not has_channel and result.sizes[CHANNEL_DIM] == 1:
             result = result.isel({CHANNEL_DIM: 0}, drop=True)
         return result.transpose(*[d for d in da.dims if d in result.dims], ...)
-
-
-def _coord_axis(da: Any, dim: str) -> Axis:
-    """The Axis of DataArray dim ``dim``, refusing coordinates a Signal would refuse (irregular, non-numeric)."""
-    coord = da.coords.get(dim)
-    if coord is not None and coord.dtype.kind in "mM":
-        raise InvalidTypeError(
-            f"x's coordinate {dim!r} along a convolved dim has dtype {coord.dtype}; Conv needs numeric, regularly "
-            f"spaced coordinates (convert datetimes to seconds, e.g. (t - t[0]) / np.timedelta64(1, 's'))"
-        )
-    try:
-        return _axis_from_coord(da, dim)
-    except SignalspaceError as error:
-        raise type(error)(f"x's coordinate along the convolved dim {dim!r}: {error}") from None
 
 
 class ConvAdjoint:
