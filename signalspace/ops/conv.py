@@ -61,7 +61,6 @@ from .base import LinearOperator
 from .engines.oned import convolve1d
 from .geometry import BOUNDARIES, ConvGeometry
 from .padding import constant_response
-from .toeplitz import conv_matrix
 
 __all__ = ["Conv", "ConvOperator", "convolve", "correlate"]
 
@@ -595,6 +594,8 @@ class Conv:
         With ``cval != 0`` it is the matrix of the linear part:
         ``conv(x).ravel() == M @ x.ravel() + conv.offset(x.shape).ravel()``.
         """
+        from .toeplitz import conv_matrix  # scipy.sparse loads with the builders, not with Conv
+
         return conv_matrix(self, input_shape, format=format)
 
     # ------------------------------------------------------------ Signal / xarray
