@@ -17,6 +17,7 @@ from .._errors import InvalidParameterError, InvalidTypeError
 from .._validation import describe, one_of, positive_int
 from ..domain import Axis, Domain
 from ..domains.audio import audio_samples
+from ..domains.spectrogram import KIND
 from ..signal import Signal
 
 __all__ = ["SCALES", "spectrogram"]
@@ -27,8 +28,8 @@ SCALES = ("magnitude", "power", "db", "power_db", "complex")
 #: Padding modes of ``spectrogram(..., center=True)``: the :func:`numpy.pad` modes :func:`librosa.stft` takes.
 PAD_MODES = ("constant", "edge", "linear_ramp", "reflect", "symmetric")
 
-#: Domain kind of spectrogram signals.
-SPECTROGRAM_KIND = "spectrogram"
+#: Domain kind of spectrogram signals (their adapter: :mod:`signalspace.domains.spectrogram`).
+SPECTROGRAM_KIND = KIND
 
 
 def spectrogram(

@@ -261,6 +261,7 @@ class AudioAdapter(DomainAdapter):
     dimensionality = "1-D time"
     typical_channels = (1, 2, 6, 8)
     extensions = EXTENSIONS
+    picture = "waveform"
 
     def can_open(self, path: str | os.PathLike[str]) -> bool:
         """True when libsndfile recognizes the file (``soundfile.info`` succeeds)."""

@@ -362,6 +362,7 @@ class PhasespaceAdapter(DomainAdapter):
     dimensionality = "8-D (t, x, y, z) × (E, px, py, pz)"
     typical_channels = (1,)
     extensions = ()
+    picture = "slices"
 
     def from_array(self, values: Any, *args: Any, **kwargs: Any) -> Signal:
         """See :func:`signalspace.domains.phasespace.from_array`."""

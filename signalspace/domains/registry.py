@@ -4,7 +4,8 @@ Modelled on xarray's backend plugins.  Three sources, in this order of
 precedence:
 
 1. adapters registered at run time with :func:`register_domain` (notebooks);
-2. the built-ins (audio, image, phasespace), named by module path in
+2. the built-ins (audio, image, phasespace, and the spectrogram and pianoroll kinds
+   that :mod:`signalspace.analysis` makes), named by module path in
    :data:`BUILTINS` and imported only when the registry is first asked;
 3. entry points in the group ``"signalspace.domains"`` of installed
    distributions (packages), whose value points at an adapter class or instance.
@@ -52,6 +53,8 @@ BUILTINS: dict[str, str] = {
     "audio": "signalspace.domains.audio:AudioAdapter",
     "image": "signalspace.domains.image:ImageAdapter",
     "phasespace": "signalspace.domains.phasespace:PhasespaceAdapter",
+    "spectrogram": "signalspace.domains.spectrogram:SpectrogramAdapter",
+    "pianoroll": "signalspace.domains.pianoroll:PianoRollAdapter",
 }
 
 _registered: dict[str, DomainAdapter] = {}

@@ -513,19 +513,17 @@ def test_draw_matrix_outlines_blocks():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from signalspace.ops._matrix_plot import draw_matrix
-
     kernel = np.ones((2, 2, 2, 3))
     T = block_toeplitz(kernel, (4, 5, 2))
     s = matrix_structure(kernel, (4, 5, 2))
-    ax = draw_matrix(T, structure=s)
+    ax = ss.plot.matrix(T, structure=s)
     # level 1: 3 x 4 blocks -> 2 + 3 lines; level 2: 4 x 5 blocks of 3 x 2 inside -> 11 + 19 lines
     assert len(ax.lines) == (2 + 3) + (3 * 4 - 1) + (4 * 5 - 1)
     assert "36 × 40" in ax.get_title()
-    ax2 = draw_matrix(block_toeplitz(np.ones(3), 400), values=False)
+    ax2 = ss.plot.matrix(block_toeplitz(np.ones(3), 400), values=False)
     assert len(ax2.lines) >= 1  # the spy markers
     with pytest.raises(ss.ShapeError, match="structure"):
-        draw_matrix(T, structure=MatrixStructure((3,), (4,)))
+        ss.plot.matrix(T, structure=MatrixStructure((3,), (4,)))
     plt.close("all")
 
 
