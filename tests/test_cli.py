@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import soundfile
 
+import signalspace as ss
 from signalspace import cli
 
 REPO = Path(__file__).resolve().parents[1]
@@ -146,11 +147,24 @@ def test_no_subcommand_prints_help(capsys):
     assert "info" in out and "gallery" in out
 
 
-def test_notes_subcommand_is_wired_when_available():
-    pytest.importorskip("signalspace.analysis.cli_notes")
+def test_every_subcommand_module_is_wired():
     parser = cli.build_parser()
     subparsers = next(a for a in parser._actions if a.dest == "command")
-    assert "notes" in subparsers.choices
+    assert set(subparsers.choices) == {"info", "gallery", "notes"}
+
+
+def test_python_dash_m_runs_the_same_command(wav):
+    """``python -m signalspace`` is the ``signalspace`` command: same output, same exit codes."""
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    version = subprocess.run([sys.executable, "-m", "signalspace", "--version"], capture_output=True, text=True,
+                             env=env, check=True)
+    assert version.stdout.strip() == f"signalspace {ss.__version__}"
+    info = subprocess.run([sys.executable, "-m", "signalspace", "info", str(wav)], capture_output=True, text=True,
+                          env=env, check=False)
+    assert info.returncode == 0 and "kind:     audio" in info.stdout
+    missing = subprocess.run([sys.executable, "-m", "signalspace", "info", "no-such.wav"], capture_output=True,
+                             text=True, env=env, check=False)
+    assert missing.returncode == 2 and missing.stderr.startswith("signalspace: ")
 
 
 @pytest.mark.skipif(not SCRIPT.exists(), reason="console script not installed in this environment")
