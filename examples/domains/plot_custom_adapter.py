@@ -42,7 +42,7 @@ import numpy as np
 
 import signalspace as ss
 from signalspace.domains import DomainAdapter
-from signalspace.domains.conformance import check_adapter
+from signalspace.testing import check_adapter
 
 OUT = os.environ.get("SIGNALSPACE_OUT", "out")
 os.makedirs(OUT, exist_ok=True)
@@ -178,7 +178,7 @@ assert isinstance(ss.domains.get("video"), VideoAdapter)
 # %%
 # 3. The conformance checks
 # -------------------------
-# :func:`~signalspace.domains.conformance.check_adapter` runs the contract
+# :func:`~signalspace.testing.check_adapter` runs the contract
 # every adapter keeps: metadata types, ``can_open`` never raising, signals of
 # the right kind and axes, a save → load round trip, and a failed save that
 # leaves no file.  It raises on the first broken rule and otherwise reports
