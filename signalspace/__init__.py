@@ -41,12 +41,13 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Conv": ("signalspace.ops.conv", "Conv"),
     "convolve": ("signalspace.ops.conv", "convolve"),
     "correlate": ("signalspace.ops.conv", "correlate"),
-    "toeplitz": ("signalspace.ops.toeplitz", "toeplitz"),
-    "block_toeplitz": ("signalspace.ops.toeplitz", "block_toeplitz"),
+    "toeplitz": ("signalspace.ops.matrices", "toeplitz"),
+    "block_toeplitz": ("signalspace.ops.matrices", "block_toeplitz"),
     "analysis": ("signalspace.analysis", None),
     "plot": ("signalspace.plot", None),
     "parallel": ("signalspace.parallel", None),
     "testing": ("signalspace.testing", None),
+    "cli": ("signalspace.cli", None),
 }
 
 __all__ = [

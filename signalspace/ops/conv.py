@@ -18,7 +18,7 @@ given, else ``len(dims)``, else ``kernel.ndim`` for a 1-D or 2-D kernel
 (depthwise) and ``kernel.ndim - 2`` for a kernel with 3 or more axes (channel
 axes last).  Pass ``ndim=3`` for a depthwise 3-D kernel.
 
-Attributes used by the Toeplitz builders (:mod:`signalspace.ops.toeplitz`):
+Attributes used by the Toeplitz builders (:mod:`signalspace.ops.matrices`):
 ``kernel`` (as given, in its dtype: bare spatial when ``depthwise``),
 ``depthwise``, ``ndim``, ``correlation_kernel`` (``kernel`` with the spatial
 axes flipped when ``flip``: the ``a`` of the formula above), ``stride``,
@@ -589,12 +589,12 @@ class Conv:
         return self.operator(input_shape).to_scipy()
 
     def to_matrix(self, input_shape: Sequence[int], format: str = "csr") -> Any:
-        """The (block-)Toeplitz matrix of this convolution (see :func:`signalspace.ops.toeplitz.conv_matrix`).
+        """The (block-)Toeplitz matrix of this convolution (see :func:`signalspace.ops.matrices.conv_matrix`).
 
         With ``cval != 0`` it is the matrix of the linear part:
         ``conv(x).ravel() == M @ x.ravel() + conv.offset(x.shape).ravel()``.
         """
-        from .toeplitz import conv_matrix  # scipy.sparse loads with the builders, not with Conv
+        from .matrices import conv_matrix  # scipy.sparse loads with the builders, not with Conv
 
         return conv_matrix(self, input_shape, format=format)
 

@@ -24,7 +24,7 @@ import scipy.sparse as sp
 
 from .._errors import InvalidTypeError, ShapeError
 from .._validation import describe
-from .toeplitz import layout_and_geometry
+from .matrices import layout_and_geometry
 
 __all__ = ["Alignment", "ColumnCombination", "ParameterCount", "alignment", "column_combination", "parameter_count"]
 

@@ -9,7 +9,7 @@ import scipy.sparse as sp
 
 from .._errors import InvalidTypeError, ShapeError
 from .._validation import describe
-from ..ops.toeplitz import MatrixStructure
+from ..ops.structure import MatrixStructure
 from ._common import pyplot
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,11 +38,11 @@ def matrix(
     Parameters
     ----------
     T : ndarray or scipy.sparse array, 2-D
-        The matrix, e.g. from :func:`~signalspace.ops.toeplitz.block_toeplitz`.
+        The matrix, e.g. from :func:`~signalspace.ops.matrices.block_toeplitz`.
     ax : matplotlib Axes, optional
         Where to draw; a new figure is made when omitted.
     structure : MatrixStructure, optional
-        Block levels to outline (from :func:`~signalspace.ops.toeplitz.matrix_structure`);
+        Block levels to outline (from :func:`~signalspace.ops.structure.matrix_structure`);
         by default the matrix has one level and no inner boundaries.
     values : bool, optional
         Colour the entries by value (zero white, a diverging colormap) instead of a spy
@@ -59,7 +59,8 @@ def matrix(
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import numpy as np
-    >>> from signalspace.ops.toeplitz import block_toeplitz, matrix_structure
+    >>> from signalspace.ops.matrices import block_toeplitz
+    >>> from signalspace.ops.structure import matrix_structure
     >>> k = np.arange(1.0, 10.0).reshape(3, 3)
     >>> T = block_toeplitz(k, (4, 5))
     >>> ax = matrix(T, structure=matrix_structure(k, (4, 5)))

@@ -21,18 +21,8 @@ from reference import BOUNDARIES, expected_pads
 from reference import reference as reference_correlation
 
 import signalspace as ss
-from signalspace.ops.toeplitz import (
-    FORMATS,
-    MatrixStructure,
-    _csr,
-    _resolve_layout,
-    block_toeplitz,
-    conv_matrix,
-    is_circulant,
-    is_toeplitz,
-    matrix_structure,
-    toeplitz,
-)
+from signalspace.ops.matrices import FORMATS, _csr, _resolve_layout, block_toeplitz, conv_matrix, toeplitz
+from signalspace.ops.structure import MatrixStructure, is_circulant, is_toeplitz, matrix_structure
 
 # --------------------------------------------------------------------------- independent reference
 
