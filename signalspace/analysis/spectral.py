@@ -18,7 +18,7 @@ from .._validation import describe, one_of, positive_int
 from ..domain import Axis, Domain
 from ..domains.audio import audio_samples
 from ..domains.spectrogram import KIND
-from ..signal import Signal
+from ..signal import Signal, is_lazy
 
 __all__ = ["SCALES", "spectrogram"]
 
@@ -104,8 +104,6 @@ def spectrogram(
     1000.0
     """
     import librosa
-
-    from ..signal import is_lazy
 
     if is_lazy(x.values if isinstance(x, Signal) else x):
         raise InvalidTypeError(

@@ -33,6 +33,7 @@ import numpy as np
 from .._errors import FileFormatError, InvalidParameterError, InvalidTypeError
 from .._io import as_path, atomic_path
 from .._validation import describe, positive_int
+from ..parallel import compute, current_client, progress_active
 from ..signal import Signal, is_lazy
 from ._audio_files import INEXACT_SEEK, check_samples, mix_mono, probe, resolve_format, writable_rate
 from ._audio_signal import from_array
@@ -189,8 +190,6 @@ def load_lazy(
 
 def _parallel_blocks() -> int:
     """How many chunks to compute at once: the active cluster's threads, else the local cores."""
-    from ..parallel import current_client
-
     client = current_client()
     if client is not None:
         try:
@@ -257,8 +256,6 @@ def save_streaming(
     ((1000, 2), 8000, 0.25)
     """
     import soundfile as sf
-
-    from ..parallel import compute, progress_active
 
     rate = writable_rate(sig, "sig")
     step = _parallel_blocks() if blocks_at_once is None else positive_int(blocks_at_once, "blocks_at_once")

@@ -30,6 +30,7 @@ from .._errors import FileFormatError, InvalidParameterError, InvalidTypeError, 
 from .._io import existing_file
 from .._netcdf import NETCDF_SUFFIXES, load_netcdf, save_netcdf
 from .._validation import describe
+from ..signal import Signal
 from .base import DomainAdapter
 
 __all__ = [
@@ -331,8 +332,6 @@ def save(signal: Any, path: str | os.PathLike[str], **kwargs: Any) -> None:
     >>> ss.load(os.path.join(folder, "x.nc")).identical(x)
     True
     """
-    from ..signal import Signal
-
     if not isinstance(signal, Signal):
         raise InvalidTypeError(f"signal must be a signalspace.Signal, got {describe(signal)}")
     if str(path).lower().endswith(NETCDF_SUFFIXES):

@@ -25,10 +25,9 @@ axes flipped when ``flip``: the ``a`` of the formula above), ``stride``,
 ``dilation``, ``padding``, ``boundary``, ``cval``, ``flip`` and
 :meth:`Conv.geometry`.
 
-``padding="same"`` pads ``(reach // 2, reach - reach // 2)`` per axis
-(``reach = dilation * (k - 1)``): for an even kernel the extra sample goes after
-the input, as in PyTorch and TensorFlow (scipy.ndimage centres it the other way;
-see :mod:`signalspace.ops.geometry`).
+Padding, boundary, stride and dilation are those of
+:class:`~signalspace.ops.geometry.ConvGeometry` (``padding="same"`` with an even
+kernel puts the extra sample after the input, as PyTorch and TensorFlow do).
 
 ``cval``: with a non-zero constant (finite; a complex ``cval`` makes the
 computation complex) the map is affine, ``conv(x) = A x + conv.offset(shape)``
@@ -51,15 +50,16 @@ from typing import Any
 import numpy as np
 
 from .. import _hooks
+from .._docstrings import docfiller
 from .._errors import InvalidParameterError, InvalidTypeError, ShapeError
-from .._validation import describe, one_of, per_axis, positive_int, shape_tuple
+from .._validation import as_shape, describe, one_of, per_axis, positive_int
 from .._xarray import convolved_axis, is_dataarray
 from ..domain import CHANNEL_DIM, Channels, Domain
 from ..signal import Signal, is_lazy
 from . import engines
 from .base import LinearOperator
 from .engines.oned import convolve1d
-from .geometry import BOUNDARIES, ConvGeometry
+from .geometry import BOUNDARIES, PADDINGS, ConvGeometry
 from .padding import constant_response
 
 __all__ = ["Conv", "ConvOperator", "convolve", "correlate"]
@@ -114,6 +114,7 @@ def _compute_dtype(x_dtype: np.dtype, kernel_dtype: np.dtype, complex_cval: bool
     return x_dtype
 
 
+@docfiller
 class Conv:
     """Stationary, local, weight-shared linear map: N-D multi-channel convolution.
 
@@ -123,19 +124,9 @@ class Conv:
         ``spatial + (c_in, c_out)``, or bare ``spatial`` (depthwise: the same
         kernel on every channel).  Integer kernels become float64.  A
         DataArray's dims other than ``"c_in"``/``"c_out"`` name the spatial axes.
-    stride, dilation : int or sequence of int, default 1
-        Per axis or one for all, >= 1.
-    padding : {"valid", "same", "full"}, int or sequence of (before, after)
-        Samples added before and after the input along each axis.  With
-        ``reach = dilation * (k - 1)``: "valid" pads nothing, "full" pads
-        ``(reach, reach)`` and "same" ``(reach // 2, reach - reach // 2)``: an
-        even kernel gets its extra pad sample *after* the input (PyTorch and
-        TensorFlow's convention; ``scipy.ndimage.correlate`` equals it with
-        ``origin=-1`` on such axes).
-    boundary : str or sequence of str, default "constant"
-        Values of the padding, with scipy.ndimage's meanings: "constant"
-        (``cval``), "reflect" (``dcba|abcd|dcba``), "mirror" (``dcb|abcd|cba``),
-        "nearest" (``aaaa|abcd|dddd``), "wrap" (``abcd|abcd|abcd``).
+    %(stride_dilation)s
+    %(padding)s
+    %(boundary)s
     cval : float or complex, default 0.0
         The constant of "constant" padding; finite.  A complex ``cval`` (with a
         non-zero imaginary part) makes the output complex even for real data
@@ -255,8 +246,8 @@ class Conv:
         self.method = one_of(method, "method", engines.methods())
         self.padding = padding
         # validate padding now (named paddings need no check), on a dummy input large enough for it
-        if not (isinstance(padding, str) and padding in ("valid", "same", "full")):
-            self._check_padding(padding)
+        if not (isinstance(padding, str) and padding in PADDINGS):
+            ConvGeometry.pads_for(padding, self.reach)
         if channel_names is not None:
             if self.depthwise:
                 raise InvalidParameterError("channel_names cannot be given for a depthwise kernel (names are kept)")
@@ -271,9 +262,6 @@ class Conv:
         self.correlation_kernel.setflags(write=False)
         self._geometries = _Cache(_CACHE_SIZE)
         self._plans = _Cache(_CACHE_SIZE)
-
-    def _check_padding(self, padding: Any) -> None:
-        ConvGeometry.pads_for(padding, self.reach)
 
     @property
     def reach(self) -> tuple[int, ...]:
@@ -305,7 +293,7 @@ class Conv:
 
     def geometry(self, input_spatial_shape: Sequence[int]) -> ConvGeometry:
         """The :class:`ConvGeometry` of this convolution on an input of spatial shape ``input_spatial_shape``."""
-        key = shape_tuple(input_spatial_shape, "input_spatial_shape")
+        key = as_shape(input_spatial_shape, "input_spatial_shape")
         if len(key) != self.ndim:
             raise ShapeError(f"input_spatial_shape must have {self.ndim} axes (the kernel's spatial axes), got {key}")
         return self._geometries.get(key, lambda: ConvGeometry.create(
@@ -345,7 +333,7 @@ class Conv:
         >>> ss.Conv(np.ones(3)).engine((100,))
         'numpy1d'
         """
-        batch, spatial, c, _ = self._layout(shape_tuple(input_shape, "input_shape"), "input_shape")
+        batch, spatial, c, _ = self._layout(as_shape(input_shape, "input_shape"), "input_shape")
         plan = self.plan(spatial, c, math.prod(batch), dtype)
         return engines.choose(plan) if self.method == "auto" else self.method
 
@@ -396,7 +384,7 @@ class Conv:
         >>> bool(np.allclose(conv(x), conv.to_matrix((5,)) @ x + conv.offset((5,))))
         True
         """
-        batch, spatial, c, channel_axis = self._layout(shape_tuple(input_shape, "input_shape"), "input_shape")
+        batch, spatial, c, channel_axis = self._layout(as_shape(input_shape, "input_shape"), "input_shape")
         plan = self.plan(spatial, c, math.prod(batch), dtype)
         c_out = c if self.depthwise else self.c_out
         out = plan.geometry.output_shape
@@ -434,7 +422,7 @@ class Conv:
 
     def _input_spatial(self, out_spatial: tuple[int, ...], input_shape: Sequence[int] | None) -> tuple[int, ...]:
         if input_shape is not None:
-            spatial = shape_tuple(input_shape, "input_shape")
+            spatial = as_shape(input_shape, "input_shape")
             if len(spatial) != self.ndim:
                 raise ShapeError(f"input_shape must give the {self.ndim} spatial sizes of x, got {spatial}")
             return spatial
@@ -453,13 +441,6 @@ class Conv:
                 )
             sizes.append(lo)
         return tuple(sizes)
-
-    def _axis_padding(self, axis: int) -> Any:
-        p = self.padding
-        if isinstance(p, str) or (isinstance(p, int) and not isinstance(p, bool)):
-            return p
-        item = p[axis]
-        return [item]
 
     def _adjoint_array(
         self, y: Any, input_shape: Sequence[int] | None = None, channels: int | None = None
@@ -705,7 +686,7 @@ class ConvOperator(LinearOperator):
     """
 
     def __init__(self, conv: Conv, input_shape: Sequence[int]) -> None:
-        shape = shape_tuple(input_shape, "input_shape")
+        shape = as_shape(input_shape, "input_shape")
         data = conv.output_shape(shape)
         dtype = np.result_type(conv.kernel.dtype, np.float64)
         super().__init__(shape, data, dtype)

@@ -22,9 +22,9 @@ is affine; the matrix is its linear part, like :meth:`Conv.operator
 <signalspace.ops.conv.Conv.operator>`: ``conv(x) = M @ x + conv.offset(x.shape)``
 (``conv.offset`` is ``conv(0)``).
 
-``padding="same"`` pads ``(reach // 2, reach - reach // 2)`` with ``reach =
-dilation * (k - 1)``: an even kernel gets the extra pad sample after the input
-(PyTorch/TensorFlow).  So ``toeplitz(a, n, padding="same", flip=True)`` is rows
+Padding follows :class:`~signalspace.ops.geometry.ConvGeometry`: with an even
+kernel ``"same"`` puts the extra pad sample after the input (PyTorch/TensorFlow).
+So ``toeplitz(a, n, padding="same", flip=True)`` is rows
 ``k // 2 .. k // 2 + n - 1`` of ``scipy.linalg.convolution_matrix(a, n, "full")``;
 it equals ``convolution_matrix(a, n, "same")`` for odd ``k`` and is that matrix
 shifted up by one row for even ``k`` (scipy centres even kernels the other way).
@@ -50,16 +50,15 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .._errors import InvalidParameterError, InvalidTypeError, MemoryBudgetError, ShapeError
-from .._validation import describe, one_of, positive_int
+from .._docstrings import docfiller
+from .._errors import InvalidParameterError, InvalidTypeError, ShapeError
+from .._validation import DEFAULT_MAX_DENSE_BYTES, as_shape, check_budget, describe, one_of, positive_int
 from .geometry import ConvGeometry
 
 __all__ = ["DEFAULT_MAX_DENSE_BYTES", "FORMATS", "block_toeplitz", "conv_matrix", "layout_and_geometry", "toeplitz"]
 
 #: Output formats: scipy.sparse CSR (default), COO, DIA, or a dense ndarray.
 FORMATS = ("csr", "coo", "dia", "dense")
-#: A dense request larger than this (bytes) is refused before allocating.
-DEFAULT_MAX_DENSE_BYTES = 2**30
 #: DIA is refused when it would store more than this many times the non-zeros
 #: (stride > 1 or non-Toeplitz boundaries scatter the entries over many diagonals).
 _DIA_MAX_FILL = 4
@@ -91,14 +90,6 @@ def _as_kernel(kernel: Any) -> np.ndarray:
     return arr
 
 
-def _as_shape(shape: Any, name: str) -> tuple[int, ...]:
-    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
-        shape = (shape,)
-    if not isinstance(shape, (Sequence, np.ndarray)) or isinstance(shape, str):
-        raise InvalidTypeError(f"{name} must be a tuple of positive ints, got {describe(shape)}")
-    return tuple(positive_int(n, f"{name}[{i}]") for i, n in enumerate(shape))
-
-
 def _resolve_layout(kernel: Any, input_shape: Any, channels: int | None, depthwise: bool | None = None) -> _Layout:
     """Decide depthwise vs full kernel and split ``input_shape`` into spatial shape and channels.
 
@@ -107,7 +98,7 @@ def _resolve_layout(kernel: Any, input_shape: Any, channels: int | None, depthwi
     optionally followed by the channel count.
     """
     k = _as_kernel(kernel)
-    shape = _as_shape(input_shape, "input_shape")
+    shape = as_shape(input_shape, "input_shape")
     K, L = k.ndim, len(shape)
     if channels is not None:
         channels = positive_int(channels, "channels")
@@ -161,15 +152,6 @@ def _result_dtype(kernel: np.ndarray, dtype: Any) -> np.dtype:
     if np.iscomplexobj(kernel) and not np.issubdtype(dt, np.complexfloating):
         raise InvalidTypeError(f"the kernel is complex ({kernel.dtype}) but dtype={dt} is not")
     return dt
-
-
-def _check_budget(shape: tuple[int, int], dtype: np.dtype, max_dense_bytes: int) -> None:
-    need = shape[0] * shape[1] * dtype.itemsize
-    if need > max_dense_bytes:
-        raise MemoryBudgetError(
-            f"a dense matrix of shape {shape} and dtype {dtype} needs {need:,} bytes ({need / 2**30:.3g} GiB), "
-            f"more than max_dense_bytes={max_dense_bytes:,}; use format='csr' or raise max_dense_bytes"
-        )
 
 
 # --------------------------------------------------------------------------- the core
@@ -343,7 +325,6 @@ def _build(
     max_dense_bytes: int,
 ) -> Any:
     one_of(format, "format", FORMATS)
-    max_dense_bytes = positive_int(max_dense_bytes, "max_dense_bytes", minimum=0)
     dt = _result_dtype(layout.kernel, dtype)
     if format == "dia":
         fast = _dia(layout, geom, bool(flip), dt)
@@ -351,7 +332,8 @@ def _build(
             return fast
     shape = (math.prod(geom.output_shape) * layout.c_out, math.prod(geom.input_shape) * layout.c_in)
     if format == "dense":
-        _check_budget(shape, dt, max_dense_bytes)
+        what = f"a dense matrix of shape {shape} and dtype {dt}"
+        check_budget(shape[0] * shape[1] * dt.itemsize, max_dense_bytes, what, "max_dense_bytes", "use format='csr'")
     M = _csr(layout, geom, bool(flip), dt)
     if format == "csr":
         return M
@@ -376,6 +358,7 @@ def _build(
 # --------------------------------------------------------------------------- public builders
 
 
+@docfiller
 def block_toeplitz(
     kernel: Any,
     input_shape: Any,
@@ -402,17 +385,14 @@ def block_toeplitz(
         channel i) or ``spatial + (c_in, c_out)``.
     input_shape : int or tuple of int
         Spatial shape of the input, optionally followed by the channel count.
-    stride, dilation : int or tuple of int
-        Per axis, or one value for all axes.
-    padding : {"valid", "same", "full"}, int or sequence of (before, after)
-        Padding of the input; "same" pads ``(reach // 2, reach - reach // 2)``
-        (an even kernel's extra sample after the input; see the module docstring).
-    boundary : {"constant", "reflect", "nearest", "mirror", "wrap"} or sequence of them
-        Values read in the padding (scipy.ndimage's names).  ``"constant"`` reads
-        zeros (the matrix is the linear part of the convolution for any ``cval``,
-        as :meth:`Conv.operator <signalspace.ops.conv.Conv.operator>`);
-        ``"wrap"`` with ``"same"`` padding and stride 1 gives a (multi-level) circulant matrix.
-        The others sum two taps into one entry near the edges.
+    %(stride_dilation)s
+    %(padding)s
+    %(boundary)s
+        Here ``"constant"`` reads zeros (the matrix is the linear part of the
+        convolution for any ``cval``, as :meth:`Conv.operator
+        <signalspace.ops.conv.Conv.operator>`); ``"wrap"`` with ``"same"``
+        padding and stride 1 gives a (multi-level) circulant matrix; the others
+        sum two taps into one entry near the edges.
     flip : bool
         True for the true convolution (kernel flipped on every spatial axis).
     channels : int, optional

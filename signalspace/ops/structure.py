@@ -18,8 +18,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._errors import InvalidTypeError, ShapeError
-from .._validation import describe, positive_int
-from .matrices import _as_shape, layout_and_geometry
+from .._validation import as_shape, describe, positive_int
+from .matrices import layout_and_geometry
 
 __all__ = ["EntryLocation", "Level", "MatrixStructure", "is_circulant", "is_toeplitz", "matrix_structure"]
 
@@ -69,8 +69,8 @@ class MatrixStructure:
     c_in: int = 1
 
     def __post_init__(self) -> None:
-        out = _as_shape(self.output_shape, "output_shape")
-        inp = _as_shape(self.input_shape, "input_shape")
+        out = as_shape(self.output_shape, "output_shape")
+        inp = as_shape(self.input_shape, "input_shape")
         if len(out) != len(inp):
             raise ShapeError(f"output_shape {out} and input_shape {inp} must have the same number of axes")
         object.__setattr__(self, "output_shape", out)

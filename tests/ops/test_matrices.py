@@ -446,6 +446,21 @@ def test_dense_request_over_budget_is_refused_before_allocating():
     assert block_toeplitz(np.ones((2, 2)), (8, 8), format="dense", max_dense_bytes=49 * 64 * 8).shape == (49, 64)
 
 
+def test_every_dense_budget_is_in_bytes():
+    """One unit: the matrix builders, LinearOperator.todense and the phase-space fields count bytes."""
+    op = ss.Conv(np.ones(3)).operator((10,))  # an 8 x 10 float64 matrix: 640 bytes
+    assert op.todense(max_dense_bytes=640).shape == (8, 10)
+    with pytest.raises(ss.MemoryBudgetError, match=r"640 bytes.*max_dense_bytes=639 bytes"):
+        op.todense(max_dense_bytes=639)
+    assert toeplitz(np.ones(3), 10, format="dense", max_dense_bytes=640).shape == (8, 10)
+    with pytest.raises(ss.MemoryBudgetError, match=r"640 bytes.*max_dense_bytes=639 bytes"):
+        toeplitz(np.ones(3), 10, format="dense", max_dense_bytes=639)
+    grid = ss.phasespace.grid(spacetime=1, momentum=(2, 2, 2, 2))  # 16 samples: 64 bytes in float32
+    assert ss.phasespace.hamiltonian(grid, max_bytes=64).shape == (1, 1, 1, 1, 2, 2, 2, 2, 1)
+    with pytest.raises(ss.MemoryBudgetError, match=r"64 bytes.*max_bytes=63 bytes"):
+        ss.phasespace.hamiltonian(grid, max_bytes=63)
+
+
 @pytest.mark.parametrize(
     "kernel,shape,kw,error,match",
     [
