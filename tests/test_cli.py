@@ -207,6 +207,7 @@ def _notes_output(argv, capsys):
 
 
 def test_notes_chunked_prints_what_the_whole_file_path_prints(melody_wav, tmp_path, capsys):
+    pytest.importorskip("dask", reason="--chunks reads lazily with dask, an optional extra")
     whole, _ = _notes_output(["notes", str(melody_wav), "--csv", str(tmp_path / "whole.csv")], capsys)
     assert "8 notes" in whole and "C4" in whole and "D6" in whole
     for chunks in ("5000", "30000"):
@@ -221,6 +222,7 @@ def test_notes_chunked_prints_what_the_whole_file_path_prints(melody_wav, tmp_pa
 
 
 def test_notes_progress_draws_a_bar_on_stderr_and_keeps_stdout_for_the_notes(melody_wav, capsys):
+    pytest.importorskip("dask", reason="--progress reads lazily with dask, an optional extra")
     whole, _ = _notes_output(["notes", str(melody_wav)], capsys)
     out, err = _notes_output(["notes", str(melody_wav), "--progress", "--chunks", "20000"], capsys)
     assert out == whole
@@ -255,6 +257,7 @@ def test_notes_bad_chunks_or_scheduler_exit_2_naming_the_option(melody_wav, caps
     with pytest.raises(SystemExit) as exc:
         cli.main(["notes", str(melody_wav), "--chunks", "0"])
     assert exc.value.code == 2 and "--chunks" in capsys.readouterr().err
+    pytest.importorskip("distributed", reason="--scheduler needs dask.distributed, an optional extra")
     assert cli.main(["notes", str(melody_wav), "--scheduler", "no-port-here"]) == 2
     err = capsys.readouterr().err
     assert "--scheduler" in err and "no-port-here" in err

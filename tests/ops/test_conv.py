@@ -236,7 +236,7 @@ def test_non_finite_cval_is_refused(bad):
 
 def test_complex_cval_promotes_to_complex():
     """A complex cval makes the computation complex (as numpy would), in memory and on dask alike."""
-    import dask.array as da
+    da = pytest.importorskip("dask.array")
 
     x = np.arange(6.0)
     conv = ss.Conv(np.ones(3), padding="same", cval=1j)
