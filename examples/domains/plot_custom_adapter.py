@@ -31,6 +31,7 @@ steps:
 # ``picture = "slices"``).
 import importlib.metadata
 import os
+import shutil
 import sys
 import tempfile
 import types
@@ -174,6 +175,7 @@ sys.path.insert(0, site)
 ss.domains.refresh()  # discovery is cached: look again
 print(importlib.metadata.version("videoplugin"), ss.domains.available())
 assert isinstance(ss.domains.get("video"), VideoAdapter)
+sys.path.remove(site)  # the discovered adapter stays in the registry's cache; the folder is no longer needed
 
 # %%
 # 3. The conformance checks
@@ -220,9 +222,9 @@ bottom.suptitle("|temporal difference| summed over R, G, B: where the square mov
 fig.savefig(os.path.join(OUT, "custom_adapter_video.png"), dpi=100)
 
 # %%
-# Clean up: the plug-in's folder and module (then the registry forgets
-# "video" at its next look).
-sys.path.remove(site)
+# Clean up: the plug-in's module and folder; the registry forgets "video" at
+# its next look.
 del sys.modules["videoplugin"]
+shutil.rmtree(site)
 ss.domains.refresh()
 assert "video" not in ss.domains.available()
