@@ -43,7 +43,8 @@ class Plan1d(NamedTuple):
     seconds: float  #: the estimate
 
 
-def _rfft_len(n: int, complex_: bool) -> int:
+def fast_length(n: int, complex_: bool) -> int:
+    """The next fast transform length >= ``n`` (real transforms unless ``complex_``)."""
     from scipy import fft as sfft
 
     return sfft.next_fast_len(n, real=not complex_)
@@ -64,7 +65,7 @@ def plan1d(n: int, k: int, complex_: bool, allow_np: bool = True, costs: CostTab
     if allow_np:
         work = {"oned_np_mac_unit": n * k, "oned_np_call": 1}
         best = Plan1d("np", 0, work, costs.seconds(work))
-    full = _rfft_len(n + k - 1, complex_)
+    full = fast_length(n + k - 1, complex_)
     work = {"oned_fft_transform_unit": transform * 3 * full * math.log2(max(full, 2)), "oned_fft_copy_unit": full,
             "oned_fft_call": 1}
     seconds = costs.seconds(work)
@@ -72,7 +73,7 @@ def plan1d(n: int, k: int, complex_: bool, allow_np: bool = True, costs: CostTab
         best = Plan1d("fft", full, work, seconds)
     length = 2 * k if k > 16 else 64
     while length < full:
-        length = _rfft_len(length, complex_)
+        length = fast_length(length, complex_)
         blocks = -(-n // (length - k + 1))
         work = {"oned_fft_transform_unit": transform * (2 * blocks + 1) * length * math.log2(max(length, 2)),
                 "oned_oa_copy_unit": blocks * length, "oned_oa_call": 1}
@@ -176,7 +177,7 @@ def convolve1d(x: np.ndarray, h: np.ndarray, mode: str = "full", method: str | N
             choice = ("np", 0)
         else:
             best = plan1d(n, k, complex_, allow_np=False)
-            whole = ("fft", _rfft_len(n + k - 1, complex_))
+            whole = ("fft", fast_length(n + k - 1, complex_))
             # overlap-add forced on a signal too short for blocks: one block, i.e. one transform
             choice = whole if method == "fft" or best.method != "oa" else best[:2]
         if len(_PLANS) > 256:
@@ -247,5 +248,5 @@ def adjoint1d(y: np.ndarray, plan: Plan, method: str) -> np.ndarray:
 def fft_work1d(plan: Plan) -> dict[str, float]:
     """Work of the whole-signal FFT on a :func:`simple1d` plan (the ``fft`` engine's 1-D case)."""
     n, k, complex_ = lengths1d(plan)
-    full = _rfft_len(n + k - 1, complex_)
+    full = fast_length(n + k - 1, complex_)
     return {"oned_fft_transform_unit": (2 if complex_ else 1) * 3 * full * math.log2(max(full, 2)), "fft_call": 1}
