@@ -6,7 +6,8 @@
 
 For each case (a Conv and an input layout that exercise some terms of the model), every applicable
 engine's forward is timed (best of N, interleaved, warm: the benchmark runner's ``best_times``) and
-the work it counts is collected (``engine.work(plan, COSTS)``); the one-row 1-D planner (ss.convolve's
+the work it counts is collected (``engine.work(plan, COSTS)``); engines the current table estimates
+more than 30 times slower than the cheapest on a case are not timed there.  The one-row 1-D planner (ss.convolve's
 fast path) is timed with each of its methods.  The seconds-per-unit fields of ``CostTable`` are then
 fitted by non-negative least squares on the relative error (each measurement weighs the same,
 whatever its duration); the FFT model's shape parameters are kept.  A field no case exercises keeps
@@ -39,6 +40,8 @@ from signalspace.ops.engines import oned
 from signalspace.ops.engines.costs import COSTS, CostTable
 
 RNG = np.random.default_rng(0)
+#: Engines estimated (with the current table) more than this many times slower than the cheapest are not timed.
+SLOWEST = 30.0
 
 
 @dataclasses.dataclass
@@ -110,6 +113,10 @@ def measure_engines(quick: bool) -> list[Measurement]:
         plan = conv.plan(shape, c, 1, dtype)
         x = RNG.standard_normal((1, *shape, c)).astype(dtype)
         priced = {name: e for name, e in engines.engines().items() if e.applicable(plan) and hasattr(e, "work")}
+        estimates = {name: e.cost(plan, COSTS) for name, e in priced.items()}
+        cheapest = min(estimates.values())
+        # an engine estimated far slower than the best is never chosen there: timing it would only cost minutes
+        priced = {name: e for name, e in priced.items() if estimates[name] <= SLOWEST * cheapest}
         works = {name: dict(e.work(plan, COSTS)) for name, e in priced.items()}  # before any spectrum is cached
         calls: dict[str, Callable[..., Any]] = {name: (lambda x, e=e, p=plan: e.forward(x, p))
                                                 for name, e in priced.items()}
