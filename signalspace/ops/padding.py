@@ -74,7 +74,7 @@ def _pad_sources(geometry: ConvGeometry, axis: int) -> tuple[tuple[int, int], st
 
 
 def pad(x: Any, geometry: ConvGeometry, first: int = 1, cval: Any = 0) -> Any:
-    """Pad spatial axes ``first .. first + ndim - 1`` of ``x`` as ``geometry`` says (``cval`` for "constant").
+    """Pad the spatial axes of ``x`` (``ndim`` of them from axis ``first`` on) as ``geometry`` says.
 
     Works on numpy arrays (one allocation; pad slabs filled axis after axis, so a corner takes the
     value its last padded axis gives it) and on dask arrays (pad slabs become new chunks; the input's

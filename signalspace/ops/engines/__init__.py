@@ -74,7 +74,7 @@ def engines() -> dict[str, Engine]:
 
 
 def methods() -> tuple[str, ...]:
-    """What ``Conv(method=...)`` accepts: ``"auto"`` and every registered engine's name.
+    """The names ``Conv`` accepts as ``method``: ``"auto"`` and every registered engine's name.
 
     Examples
     --------
