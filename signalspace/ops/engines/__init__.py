@@ -44,7 +44,20 @@ def register(engine: Engine, *, replace: bool = False) -> Engine:
 
     Examples
     --------
-    See ``tests/ops/test_engines.py::test_a_registered_toy_engine_runs_and_is_chosen``.
+    An engine that runs like ``direct`` but says it is slow (so ``auto`` never takes it):
+
+    >>> import signalspace as ss
+    >>> from signalspace.ops.engines.direct import Direct
+    >>> class SlowDirect(Direct):
+    ...     name = "slow-direct"
+    ...     def cost(self, plan, costs):
+    ...         return 1.0
+    >>> _ = register(SlowDirect())
+    >>> ss.Conv(np.ones(3), method="slow-direct")(np.arange(5.0))
+    array([3., 6., 9.])
+    >>> ss.Conv(np.ones(3)).engine((5,)) != "slow-direct"
+    True
+    >>> unregister("slow-direct")
     """
     if not isinstance(engine, Engine):
         raise InvalidTypeError(
