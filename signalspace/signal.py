@@ -17,29 +17,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
-from ._attrs import ATTRS_KEY, DTYPE_KEY, KIND_KEY, LAYOUT_KEY, RESERVED
-from ._attrs import decode as decode_attrs
+from . import _hooks
 from ._errors import DomainMismatchError, IndexOutOfRangeError, InvalidParameterError, InvalidTypeError, ShapeError
 from ._validation import describe, finite_float, unmasked
-from .domain import CHANNEL_DIM, Axis, Channels, Domain
+from ._xarray import from_dataarray, plain, to_dataarray
+from .domain import Axis, Channels, Domain
 
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
 
 __all__ = ["Signal", "is_lazy"]
-
-def _plain(value: Any) -> Any:
-    """numpy scalars and arrays inside containers as Python objects, for a value comparison."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, (list, tuple)):
-        return type(value)(_plain(v) for v in value)
-    if isinstance(value, dict):
-        return {_plain(k): _plain(v) for k, v in value.items()}
-    return value
-
 
 def _same_attrs(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     if a.keys() != b.keys():
@@ -49,7 +36,7 @@ def _same_attrs(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
         if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
             if not np.array_equal(np.asarray(x), np.asarray(y)):
                 return False
-        elif _plain(x) != _plain(y):
+        elif plain(x) != plain(y):
             return False
     return True
 
@@ -273,9 +260,7 @@ class Signal(NDArrayOperatorsMixin):
         1
         >>> import matplotlib.pyplot as plt; plt.close("all")
         """
-        from .plot import plot
-
-        return plot(self, ax=ax, **kw)
+        return _hooks.call("draw", self, ax=ax, **kw)
 
     # ---------------------------------------------------------------- indexing
     def __getitem__(self, key: Any) -> Signal:
@@ -434,7 +419,8 @@ class Signal(NDArrayOperatorsMixin):
     def to_xarray(self) -> xr.DataArray:
         """A labelled ``xarray.DataArray`` with dims ``axis names + ("channel",)``.
 
-        Axis coordinates carry ``units``, ``step`` and ``origin`` attributes;
+        Axis coordinates carry ``units``, ``step`` and ``origin`` attributes
+        (and a lazy ``RangeIndex``: no array as long as the axis is made);
         per-channel metadata become coordinates along ``channel``; the domain
         kind and channel layout go into ``attrs`` (``signalspace_kind``,
         ``signalspace_channel_layout``) beside the signal's own attrs, which are
@@ -450,44 +436,9 @@ class Signal(NDArrayOperatorsMixin):
         ------
         InvalidParameterError
             An attrs key named like signalspace's own (``signalspace_kind``,
-            ``signalspace_channel_layout``, ``signalspace_attrs``).
+            ``signalspace_channel_layout``, ``signalspace_dtype``, ``signalspace_attrs``).
         """
-        import xarray as xr
-
-        coords: dict[str, Any] = {}
-        ranges = []  # axes whose coordinate is a lazy RangeIndex (no n-long array, however long the axis)
-        for axis in self._domain.axes:
-            attrs = {"step": axis.step, "origin": axis.origin}
-            if axis.unit:
-                attrs["units"] = axis.unit
-            ranged = _range_coordinate(axis)
-            if ranged is None:
-                coords[axis.name] = (axis.name, axis.coords, attrs)
-            else:
-                ranges.append((ranged, axis.name, attrs))
-        coords[CHANNEL_DIM] = (CHANNEL_DIM, list(self._channels.names))
-        for key, values in self._channels.coords.items():
-            if key in coords:
-                raise InvalidParameterError(
-                    f"channel coordinate {key!r} has the name of a dimension; rename it before to_xarray"
-                )
-            unit = self._channels.units.get(key)
-            coords[key] = (CHANNEL_DIM, list(values), {"units": unit} if unit else {})
-        reserved = sorted(repr(k) for k in RESERVED.intersection(self._attrs))
-        if reserved:
-            raise InvalidParameterError(
-                f"attrs {', '.join(reserved)}: these names are reserved for signalspace's own metadata in xarray "
-                "objects and files (domain kind, channel layout, encoded attributes); rename them"
-            )
-        attrs = dict(self._attrs)
-        attrs[KIND_KEY] = self._domain.kind
-        if self._channels.layout is not None:
-            attrs[LAYOUT_KEY] = self._channels.layout
-        da = xr.DataArray(self._values, dims=(*self._domain.names, CHANNEL_DIM), coords=coords, attrs=attrs)
-        for ranged, name, axis_attrs in ranges:  # as Coordinates objects: a plain mapping would lose the index
-            da = da.assign_coords(ranged)
-            da[name].attrs.update(axis_attrs)
-        return da
+        return to_dataarray(self._values, self._domain, self._channels, self._attrs)
 
     @classmethod
     def from_xarray(cls, da: xr.DataArray, *, kind: str | None = None, drop_coords: bool = False) -> Signal:
@@ -507,124 +458,4 @@ class Signal(NDArrayOperatorsMixin):
         >>> ss.Signal.from_xarray(da).domain["y"].step
         0.5
         """
-        import xarray as xr
-
-        if not isinstance(da, xr.DataArray):
-            raise InvalidTypeError(f"da must be an xarray.DataArray, got {describe(da)}")
-        attrs = dict(da.attrs)
-        stored_kind = attrs.pop(KIND_KEY, "generic")
-        kind = kind or stored_kind
-        layout = attrs.pop(LAYOUT_KEY, None)
-        written_dtype = attrs.pop(DTYPE_KEY, None)
-        if ATTRS_KEY in attrs:  # written by signalspace's file writers: the exact user attributes
-            attrs.update(decode_attrs(attrs.pop(ATTRS_KEY)))
-        if CHANNEL_DIM in da.dims:
-            da = da.transpose(..., CHANNEL_DIM)
-            space_dims = da.dims[:-1]
-        else:
-            space_dims = da.dims
-        spanning = sorted(str(k) for k, v in da.coords.items() if k not in da.dims and v.dims != (CHANNEL_DIM,))
-        if spanning and not drop_coords:
-            raise InvalidParameterError(
-                f"coordinates {spanning} are not along a single axis or the channel dimension and a Signal cannot "
-                "hold them; pass drop_coords=True to drop them, or keep them beside the Signal"
-            )
-        axes = [_axis_from_coord(da, str(dim)) for dim in space_dims]
-        if CHANNEL_DIM in da.dims:
-            if CHANNEL_DIM in da.coords:
-                names = tuple(str(n) for n in da.coords[CHANNEL_DIM].values.tolist())
-            else:
-                names = Channels.generic(da.sizes[CHANNEL_DIM]).names
-            extra = {
-                str(k): tuple(v.values.tolist())
-                for k, v in da.coords.items()
-                if k != CHANNEL_DIM and v.dims == (CHANNEL_DIM,)
-            }
-            units = {
-                str(k): str(da.coords[k].attrs["units"]) for k in extra if "units" in da.coords[k].attrs
-            }
-            channels = Channels(names, layout=layout, coords=extra, units=units)
-        else:
-            channels = Channels((str(da.name),) if da.name is not None else ("c0",), layout=layout)
-        values = da.data if written_dtype is None else _as_written(da.data, written_dtype)
-        return cls(values, Domain(tuple(axes), kind=kind), channels, attrs)
-
-
-def _range_coordinate(axis: Axis) -> Any:
-    """The coordinate of ``axis`` as an ``xarray.Coordinates`` holding a lazy RangeIndex (xarray >= 2025.6), or None.
-
-    Its values are ``origin + step * i``, exactly ``axis.coords``, computed only when read.
-    """
-    if axis.size < 2:
-        return None
-    try:
-        import xarray as xr
-        from xarray.indexes import RangeIndex
-    except ImportError:  # an older xarray: the coordinate is an array
-        return None
-    index = RangeIndex.arange(axis.origin, axis.origin + axis.step * (axis.size - 0.5), axis.step, dim=axis.name)
-    if index.size != axis.size:  # pragma: no cover - float rounding of the length; never seen
-        return None
-    return xr.Coordinates.from_xindex(index)
-
-
-def _as_written(values: Any, written: Any) -> Any:
-    """``values`` in the dtype a signalspace file writer recorded (netCDF3 stores uint8 as int16, int64 as int32...).
-
-    xarray narrows or widens only when every value fits, so the cast back is exact; in-memory values are checked.
-    """
-    try:
-        dtype = np.dtype(written) if isinstance(written, str) else None
-    except TypeError:
-        dtype = None
-    if dtype is None or dtype.kind not in "biufc":
-        raise InvalidParameterError(f"attribute {DTYPE_KEY!r} must name a numeric dtype, got {describe(written)}")
-    if np.dtype(values.dtype) == dtype:
-        return values
-    restored = values.astype(dtype)
-    if not is_lazy(values) and not np.array_equal(restored, values, equal_nan=dtype.kind in "fc"):
-        raise InvalidParameterError(
-            f"the values (dtype {values.dtype}) do not fit the dtype {dtype} they were written with"
-        )
-    return restored
-
-
-#: Coordinate samples compared with the ``step``/``origin`` attributes that define an axis (evenly spread, ends
-#: included): enough to catch a coordinate that disagrees, without reading a lazily stored one whole.
-_CHECKED_SAMPLES = 9
-
-
-def _axis_from_coord(da: xr.DataArray, dim: str) -> Axis:
-    size = int(da.sizes[dim])
-    if dim not in da.coords:
-        return Axis(dim, size)
-    coord = da.coords[dim]
-    unit = coord.attrs.get("units", "")
-    if not isinstance(unit, str):
-        raise InvalidTypeError(f"coordinate {dim!r} attribute 'units' must be a string, got {describe(unit)}")
-    if coord.dtype.kind not in "iuf":
-        raise InvalidTypeError(
-            f"coordinate {dim!r} must be numeric to become an Axis, got dtype {coord.dtype}"
-        )
-    if "step" in coord.attrs and "origin" in coord.attrs:
-        step = finite_float(coord.attrs["step"], f"coordinate {dim!r} attribute 'step'", nonzero=True)
-        origin = finite_float(coord.attrs["origin"], f"coordinate {dim!r} attribute 'origin'")
-        axis = Axis(dim, size, step=step, origin=origin, unit=unit)
-        at = np.unique(np.linspace(0, size - 1, min(size, _CHECKED_SAMPLES)).round().astype(np.int64))
-        sampled = np.asarray(coord.isel({dim: at}).values, dtype=np.float64)
-        if not np.allclose(origin + step * at, sampled, rtol=1e-9, atol=1e-12 * abs(step)):
-            raise InvalidParameterError(
-                f"coordinate {dim!r} disagrees with its step/origin attributes; drop them or fix the values"
-            )
-        return axis
-    values = np.asarray(coord.values)
-    if size == 1:
-        return Axis(dim, 1, origin=float(values[0]), unit=unit)
-    steps = np.diff(values.astype(np.float64))
-    step = float((values[-1] - values[0]) / (size - 1))
-    if not np.allclose(steps, step, rtol=1e-6, atol=0):
-        raise InvalidParameterError(
-            f"coordinate {dim!r} is not regularly spaced (steps from {steps.min()} to {steps.max()}); "
-            "a Signal needs regular sampling"
-        )
-    return Axis(dim, size, step=step, origin=float(values[0]), unit=unit)
+        return cls(*from_dataarray(da, kind=kind, drop_coords=drop_coords))

@@ -18,6 +18,7 @@ import signalspace as ss
 from signalspace import _io
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+pytest.importorskip("dask.array")  # the saves interrupted here are long dask computations
 
 CHILD = r"""
 import sys, time

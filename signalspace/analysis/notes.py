@@ -48,8 +48,8 @@ import numpy as np
 from .._errors import FileFormatError, InvalidParameterError, InvalidTypeError, ShapeError
 from .._validation import describe, finite_float, one_of, positive_int
 from ..domain import Axis, Channels, Domain
+from ..domains.audio import audio_samples, pcm_to_float
 from ..signal import Signal
-from .spectral import audio_samples, pcm_to_float
 from .synth import note_hz, note_name
 
 __all__ = [

@@ -4,7 +4,8 @@ Modelled on xarray's backend plugins.  Three sources, in this order of
 precedence:
 
 1. adapters registered at run time with :func:`register_domain` (notebooks);
-2. the built-ins (audio, image, phasespace), named by module path in
+2. the built-ins (audio, image, phasespace, and the spectrogram and pianoroll kinds
+   that :mod:`signalspace.analysis` makes), named by module path in
    :data:`BUILTINS` and imported only when the registry is first asked;
 3. entry points in the group ``"signalspace.domains"`` of installed
    distributions (packages), whose value points at an adapter class or instance.
@@ -30,6 +31,7 @@ from .._io import as_path, existing_file
 from .._netcdf import NETCDF_SUFFIXES, load_netcdf, save_netcdf
 from .._validation import describe
 from .._zarr import ZARR_SUFFIXES, load_zarr, save_zarr
+from ..signal import Signal
 from .base import DomainAdapter, forward
 
 __all__ = [
@@ -53,6 +55,8 @@ BUILTINS: dict[str, str] = {
     "audio": "signalspace.domains.audio:AudioAdapter",
     "image": "signalspace.domains.image:ImageAdapter",
     "phasespace": "signalspace.domains.phasespace:PhasespaceAdapter",
+    "spectrogram": "signalspace.domains.spectrogram:SpectrogramAdapter",
+    "pianoroll": "signalspace.domains.pianoroll:PianoRollAdapter",
 }
 
 _registered: dict[str, DomainAdapter] = {}
@@ -340,8 +344,6 @@ def save(signal: Any, path: str | os.PathLike[str], **kwargs: Any) -> None:
     >>> ss.load(os.path.join(folder, "x.nc")).identical(x)
     True
     """
-    from ..signal import Signal
-
     if not isinstance(signal, Signal):
         raise InvalidTypeError(f"signal must be a signalspace.Signal, got {describe(signal)}")
     if _suffix(path) in NETCDF_SUFFIXES:

@@ -23,7 +23,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULT_CHUNKS", "add_notes_parser", "notes_command"]
+from .._errors import FileFormatError, InvalidParameterError
+from .._io import atomic_path
+from .._validation import finite_float
+from ..analysis.notes import NoteTable, _roll_notes, detect_notes, piano_roll
+from ..domains.audio import load
+from ..parallel import progress as progress_bar
+from ..plot import plot
+
+__all__ = ["DEFAULT_CHUNKS", "add_parser", "notes_command"]
 
 #: Frames per chunk when ``--progress`` or ``--scheduler`` is given without ``--chunks`` (about 48 s at 22.05 kHz).
 DEFAULT_CHUNKS = 2**20
@@ -49,15 +57,15 @@ _frames = _positive_int("frames")
 _keys = _positive_int("keys")
 
 
-def add_notes_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``notes`` sub-command to an ``argparse`` sub-parsers object; returns its parser.
 
     Examples
     --------
     >>> import argparse
-    >>> from signalspace.analysis.cli_notes import add_notes_parser
+    >>> from signalspace.cli.notes import add_parser
     >>> parser = argparse.ArgumentParser(prog="signalspace")
-    >>> _ = add_notes_parser(parser.add_subparsers())
+    >>> _ = add_parser(parser.add_subparsers())
     >>> args = parser.parse_args(["notes", "song.wav", "--csv", "notes.csv"])
     >>> args.file, args.csv, args.plot, args.func.__name__
     ('song.wav', 'notes.csv', None, 'notes_command')
@@ -106,10 +114,6 @@ def notes_command(args: argparse.Namespace) -> int:
     :func:`signalspace._io.atomic_path`), so that a path that cannot be written
     fails before the computation, and a failure leaves no partial file.
     """
-    from .._errors import FileFormatError, InvalidParameterError
-    from ..domains.audio import load
-    from .notes import NoteTable
-
     chunks = getattr(args, "chunks", None)
     progress = getattr(args, "progress", False)
     scheduler = getattr(args, "scheduler", None)
@@ -150,8 +154,6 @@ def notes_command(args: argparse.Namespace) -> int:
 @contextlib.contextmanager
 def _labelled(path: str, option: str) -> Any:
     """Turn an OSError (other than a FileFormatError) in the block into a FileFormatError naming ``option``."""
-    from .._errors import FileFormatError
-
     try:
         yield
     except FileFormatError:
@@ -164,9 +166,6 @@ def _claim(stack: contextlib.ExitStack, path: str | None, option: str) -> Path |
     """The temporary file that becomes ``path`` when ``stack`` closes without error (None without ``path``)."""
     if path is None:
         return None
-    from .._errors import InvalidParameterError
-    from .._io import atomic_path
-
     if option == "--plot":
         from matplotlib.backend_bases import FigureCanvasBase
 
@@ -191,11 +190,6 @@ def _notes_and_roll(
     its default options, keeping the roll for the plot; for lazy audio the roll
     is computed chunk by chunk.
     """
-    from .._errors import InvalidParameterError
-    from .._validation import finite_float
-    from ..parallel import progress as progress_bar
-    from .notes import _roll_notes, detect_notes, piano_roll
-
     threshold_db = finite_float(threshold_db, "threshold_db")
     try:
         fmin = float(fmin)  # a frequency in Hz, or a note name
@@ -229,7 +223,6 @@ def _plot(roll: Any, table: Any, path: str | os.PathLike) -> None:
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from ..plot import plot
 
     axes = plot(roll, notes=table)
     fig = (axes if not hasattr(axes, "ravel") else axes.ravel()[0]).figure
