@@ -20,7 +20,7 @@ import numpy as np
 
 from ..._errors import InvalidParameterError, InvalidTypeError, UnknownNameError
 from ..._validation import describe
-from . import direct, fft, im2col, ndimage, numpy1d, oa, separable
+from . import direct, fft, im2col, ndimage, nonfinite, numpy1d, oa, separable
 from .base import Engine, Plan
 from .costs import COSTS, CostTable
 
@@ -140,13 +140,18 @@ def _resolve(plan: Plan, method: str) -> Engine:
 
 
 def forward(x: np.ndarray, plan: Plan, method: str = "auto") -> np.ndarray:
-    """Run the forward correlation of ``plan`` on ``x`` (batch, spatial..., c_in) with engine ``method``."""
-    return _resolve(plan, method).forward(x, plan)
+    """Run the forward correlation of ``plan`` on ``x`` (batch, spatial..., c_in) with engine ``method``.
+
+    NaN and infinity give the result of the direct definition whatever the
+    engine (:mod:`~signalspace.ops.engines.nonfinite`).
+    """
+    return nonfinite.forward(_resolve(plan, method), x, plan)
 
 
 def adjoint(y: np.ndarray, plan: Plan, method: str = "auto") -> np.ndarray:
-    """Run the adjoint of ``plan`` on ``y`` (batch, out_spatial..., c_out) with engine ``method``."""
-    return _resolve(plan, method).adjoint(y, plan)
+    """Run the adjoint of ``plan`` on ``y`` (batch, out_spatial..., c_out) with engine ``method`` (NaN and
+    infinity as the direct definition gives them)."""
+    return nonfinite.adjoint(_resolve(plan, method), y, plan)
 
 
 for _engine in BUILTINS:
