@@ -24,6 +24,7 @@ from ._errors import (
     UnknownNameError,
 )
 from ._lazy import lazy_function, lazy_getattr
+from ._validation import memory_budget
 from .domain import Axis, Channels, Domain
 from .signal import Signal
 
@@ -68,6 +69,7 @@ __all__ = [
     "SignalspaceError",
     "UnknownNameError",
     "__version__",
+    "memory_budget",
     *_LAZY,
 ]
 

@@ -23,10 +23,10 @@ import numpy as np
 
 from ._attrs import ATTRS_KEY, DTYPE_KEY, RESERVED
 from ._attrs import encode as encode_attrs
-from ._errors import FileFormatError, InvalidTypeError, SignalspaceError
+from ._errors import FileFormatError, InvalidTypeError, MemoryBudgetError, SignalspaceError
 from ._io import atomic_path, checked_between_tasks, existing_file, signals_deferred, utf8_alias
 from ._netcdf_classic import check_size
-from ._validation import describe
+from ._validation import check_budget, describe
 from .signal import Signal
 
 __all__ = ["NETCDF_SUFFIXES", "dataarray_for_file", "in_write_chunks", "lazy_coordinates", "load_netcdf", "save_netcdf"]
@@ -161,8 +161,12 @@ def load_netcdf(path: str | os.PathLike[str], *, chunks: Any = None) -> Signal:
         readable = utf8_alias(p)  # netCDF4 opens only UTF-8 names
         if chunks is None:  # the values are read, the axis coordinates only where from_xarray checks them
             with xr.open_dataarray(readable, **options, **lazy_coordinates()) as da:
+                check_budget(da.nbytes, None, f"the values {da.shape} {da.dtype} of {str(p)!r}", None,
+                             "read them lazily (chunks={})")
                 return Signal.from_xarray(da).compute()
         return Signal.from_xarray(xr.open_dataarray(readable, chunks=chunks, **options, **lazy_coordinates()))
+    except MemoryBudgetError:
+        raise
     except SignalspaceError as exc:
         raise FileFormatError(f"cannot read netCDF file {str(p)!r}: {exc}") from exc
     except (ValueError, TypeError, KeyError, IndexError, OSError, RuntimeError) as exc:

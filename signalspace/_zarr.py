@@ -17,9 +17,10 @@ import os
 from typing import Any
 
 from ._attrs import ATTRS_KEY
-from ._errors import FileFormatError, SignalspaceError
+from ._errors import FileFormatError, MemoryBudgetError, SignalspaceError
 from ._io import as_path, atomic_path, checked_between_tasks, signals_deferred
 from ._netcdf import dataarray_for_file, in_write_chunks, lazy_coordinates
+from ._validation import check_budget
 from .signal import Signal
 
 __all__ = ["COMPLETE_KEY", "ZARR_SUFFIXES", "load_zarr", "save_zarr"]
@@ -135,10 +136,13 @@ def load_zarr(path: str | os.PathLike[str], *, chunks: Any = None) -> Signal:
                 f"zarr store {str(p)!r} is incomplete: signalspace began writing it but never marked it complete "
                 "(an interrupted copy or write); write it again"
             )
+        if chunks is None:
+            check_budget(da.nbytes, None, f"the values {da.shape} {da.dtype} of {str(p)!r}", None,
+                         "read them lazily (chunks={})")
         signal = Signal.from_xarray(da)  # axis coordinates are read only where from_xarray checks them
         if chunks is None:
             signal = signal.compute()
-    except FileFormatError:
+    except (FileFormatError, MemoryBudgetError):
         raise
     except SignalspaceError as exc:
         raise FileFormatError(f"cannot read zarr store {str(p)!r}: {exc}") from exc

@@ -34,6 +34,7 @@ import numpy as np
 
 from .._errors import FileFormatError, InvalidParameterError
 from .._io import as_path, atomic_path, os_path, signals_deferred
+from .._validation import check_budget, nbytes
 from ..signal import Signal
 from ._audio_files import (
     check_resampling,
@@ -154,6 +155,12 @@ def load(
     target = None if sr is None else check_sr(sr)
     with checked_file(path, mono=mono, offset=offset, duration=duration, dtype=dtype) as (f, info):
         check_resampling(info, target, dtype)
+        need = nbytes((info.frames, info.channels), dtype)
+        if target is not None and target != info.rate:  # librosa's resampled copy, in float64 while it works
+            need += 2 * nbytes((math.ceil(info.frames * target / info.rate), info.channels), np.float64)
+        check_budget(need, None, f"reading {info.frames:,} frames x {info.channels} channels of {str(info.path)!r}"
+                     + (f" resampled to {target:g} Hz" if target is not None and target != info.rate else ""),
+                     None, "read it lazily (chunks=...) or a part of it (offset=, duration=)")
         if info.start:
             f.seek(info.start)
         # a whole read (frames=-1) does not trust the header's frame count; a duration reads that many frames

@@ -32,7 +32,7 @@ import numpy as np
 
 from .._errors import FileFormatError, InvalidParameterError, InvalidTypeError, ShapeError, UnknownNameError
 from .._io import as_path, atomic_path, existing_file, signals_deferred
-from .._validation import describe, finite_float, per_axis, unmasked
+from .._validation import check_budget, describe, finite_float, nbytes, per_axis, unmasked
 from ..domain import Axis, Channels, Domain
 from ..signal import Signal, is_lazy
 from .base import DomainAdapter, forward
@@ -247,6 +247,7 @@ def load(
     ((4, 5, 1), 'gray', 7)
     """
     p = existing_file(path)
+    _check_pixels_budget(p, p.suffix.lower())
     try:
         arr = _read_pixels(p, p.suffix.lower())
     except Exception as exc:  # imageio/PIL/tifffile raise many types
@@ -257,6 +258,29 @@ def load(
         )
     signal = from_array(arr, spacing=spacing, layout=layout, wavelengths=wavelengths)
     return signal.replace(attrs={"source": str(p)})
+
+
+def _check_pixels_budget(path: Any, ext: str) -> None:
+    """Refuse, from the header alone, an image whose pixels need more than the memory budget (a PNG of 80 KB can
+    declare 9 000 x 9 000 pixels).  A header the decoders cannot parse is left to :func:`load` to report."""
+    try:
+        if ext in _TIFF:
+            import tifffile
+
+            with tifffile.TiffFile(path) as tif:
+                series = tif.series[0]
+                shape, dtype = series.shape, series.dtype
+        else:
+            from PIL import Image
+
+            with Image.open(path) as im:
+                bands = len(im.getbands()) if im.mode not in ("P", "PA") else 4  # palettes decode to RGB(A)
+                bits = 16 if im.mode.startswith("I;16") else 32 if im.mode in ("I", "F") else 8
+                shape, dtype = (getattr(im, "n_frames", 1), im.height, im.width, bands), np.dtype(f"u{bits // 8}")
+    except Exception:
+        return
+    check_budget(nbytes(shape, dtype), None, f"the {' x '.join(map(str, shape))} {dtype} pixels of {str(path)!r}",
+                 None, "downscale it with another tool first")
 
 
 def _read_pixels(path: Any, ext: str) -> np.ndarray:

@@ -52,7 +52,7 @@ import numpy as np
 from .. import _hooks
 from .._docstrings import docfiller
 from .._errors import InvalidParameterError, InvalidTypeError, ShapeError
-from .._validation import as_shape, describe, one_of, per_axis, positive_int
+from .._validation import as_shape, check_budget, describe, nbytes, one_of, per_axis, positive_int, unmasked
 from .._xarray import convolved_axis, is_dataarray
 from ..domain import CHANNEL_DIM, Channels, Domain
 from ..signal import Signal, is_lazy
@@ -98,6 +98,15 @@ class _Cache:
 
     def __setstate__(self, state: dict) -> None:
         self.__init__(state["size"])
+
+
+def _array(values: Any, name: str) -> np.ndarray:
+    """``values`` as an ndarray, or an error naming ``name`` (ragged lists, masked arrays)."""
+    values = unmasked(values, name)
+    try:
+        return np.asarray(values)
+    except (ValueError, TypeError) as exc:  # ragged nested lists and the like
+        raise InvalidTypeError(f"{name} must be array-like, got {describe(values)}: {exc}") from None
 
 
 def _compute_dtype(x_dtype: np.dtype, kernel_dtype: np.dtype, complex_cval: bool = False) -> np.dtype:
@@ -388,6 +397,9 @@ class Conv:
         plan = self.plan(spatial, c, math.prod(batch), dtype)
         c_out = c if self.depthwise else self.c_out
         out = plan.geometry.output_shape
+        check_budget(2 * nbytes((*batch, *out, c_out), plan.dtype), None,
+                     f"Conv.offset of {math.prod(out) * math.prod(batch)} outputs", None,
+                     "use a smaller input_shape (offset is conv(0): zero away from constant padding)")
         response = self._constant_response(plan)
         if response is None:
             y = np.zeros((*out, c_out), dtype=plan.dtype)
@@ -401,7 +413,7 @@ class Conv:
             x = x.values
         if is_lazy(x):  # chunked, with a halo of the kernel's reach: signalspace.parallel.conv_dask
             return _hooks.call("conv_dask", self, x)
-        x = np.asarray(x)
+        x = _array(x, "x")
         batch, spatial, c, channel_axis = self._layout(x.shape, "x")
         nb = math.prod(batch)
         plan = self.plan(spatial, c, nb, x.dtype)
@@ -447,7 +459,7 @@ class Conv:
     ) -> np.ndarray:
         if is_lazy(y):  # signalspace.parallel.conv_adjoint_dask
             return _hooks.call("conv_adjoint_dask", self, y, input_shape)
-        y = np.asarray(y)
+        y = _array(y, "y")
         nd = self.ndim
         if y.ndim == nd:
             batch, out_spatial, c, channel_axis = (), y.shape, 1, False
@@ -569,15 +581,18 @@ class Conv:
         """
         return self.operator(input_shape).to_scipy()
 
-    def to_matrix(self, input_shape: Sequence[int], format: str = "csr") -> Any:
+    def to_matrix(self, input_shape: Sequence[int], format: str = "csr", max_bytes: int | None = None) -> Any:
         """The (block-)Toeplitz matrix of this convolution (see :func:`signalspace.ops.matrices.conv_matrix`).
 
         With ``cval != 0`` it is the matrix of the linear part:
-        ``conv(x).ravel() == M @ x.ravel() + conv.offset(x.shape).ravel()``.
+        ``conv(x).ravel() == M @ x.ravel() + conv.offset(x.shape).ravel()``.  A
+        matrix (any format) that needs more than ``max_bytes`` (default: the
+        memory budget, :func:`signalspace.memory_budget`) is refused before it
+        is built.
         """
         from .matrices import conv_matrix  # scipy.sparse loads with the builders, not with Conv
 
-        return conv_matrix(self, input_shape, format=format)
+        return conv_matrix(self, input_shape, format=format, max_bytes=max_bytes)
 
     # ------------------------------------------------------------ Signal / xarray
     def _output_channels(self, channels: Channels) -> Channels:
