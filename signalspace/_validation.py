@@ -7,7 +7,8 @@ import contextvars
 import math
 import numbers
 import os
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -121,8 +122,26 @@ FALLBACK_MAX_BYTES = 4 * 2**30
 _MAX_BYTES: contextvars.ContextVar[int | None] = contextvars.ContextVar("signalspace_max_bytes", default=None)
 
 
+#: Seconds a reading of the available memory is reused (reading it costs ~20 us, a small convolution ~50 us).
+MEMORY_READ_INTERVAL = 1.0
+
+_last_reading: list[tuple[float, int | None]] = []
+
+
 def available_memory() -> int | None:
-    """Bytes of memory available now (Linux ``MemAvailable``, else free physical pages), or None if unknown."""
+    """Bytes of memory available now (Linux ``MemAvailable``, else free physical pages), or None if unknown.
+
+    Read at most once per :data:`MEMORY_READ_INTERVAL` seconds.
+    """
+    now = time.monotonic()
+    if _last_reading and now - _last_reading[0][0] < MEMORY_READ_INTERVAL:
+        return _last_reading[0][1]
+    reading = _read_available_memory()
+    _last_reading[:] = [(now, reading)]
+    return reading
+
+
+def _read_available_memory() -> int | None:
     try:
         with open("/proc/meminfo", "rb") as f:
             for line in f:
@@ -184,7 +203,7 @@ def memory_budget(nbytes: int) -> Iterator[None]:
 
 
 def check_budget(
-    need: int, limit: Any, what: str, name: str | None = None, advice: str = "work in chunks"
+    need: int, limit: Any, what: str | Callable[[], str], name: str | None = None, advice: str = "work in chunks"
 ) -> None:
     """Refuse to allocate ``need`` bytes for ``what`` when it exceeds the budget: ``limit`` bytes, or the
     package's budget (:func:`max_bytes`) when ``limit`` is None.
@@ -193,7 +212,8 @@ def check_budget(
     message names the need and the budget in bytes and in a readable unit,
     where the budget comes from, ``advice``, and how to raise it (the argument
     ``name`` of the function refusing, when it has one, or
-    :func:`memory_budget`).
+    :func:`memory_budget`).  ``what`` may be a function making the text, called
+    only for the message.
 
     Examples
     --------
@@ -207,6 +227,7 @@ than max_bytes=1,048,576 bytes (1 MiB); use format='csr' or raise max_bytes
     if limit is not None:
         limit = positive_int(limit, name or "max_bytes", minimum=0)
         if need > limit:
+            what = what() if callable(what) else what
             raise MemoryBudgetError(
                 f"{what} needs {need:,} bytes ({_readable(need)}), more than {name or 'max_bytes'}={limit:,} bytes "
                 f"({_readable(limit)}); {advice} or raise {name or 'max_bytes'}"
@@ -214,6 +235,7 @@ than max_bytes=1,048,576 bytes (1 MiB); use format='csr' or raise max_bytes
         return
     budget, origin = max_bytes()
     if need > budget:
+        what = what() if callable(what) else what
         how = f"pass {name}=, or " if name else ""
         raise MemoryBudgetError(
             f"{what} needs {need:,} bytes ({_readable(need)}), more than the memory budget of {budget:,} bytes "

@@ -157,9 +157,9 @@ def _checked(plan: Plan, method: str, what: str) -> Engine:
     engine = _resolve(plan, method)
     g = plan.geometry
     check_budget(
-        memory(plan, engine), None,
-        f"the {what} of a convolution ({engine.name}) of an input {g.input_shape} padded to {g.padded_shape} "
-        f"into {g.output_shape}",
+        plan.cached(("memory", engine.name), lambda: memory(plan, engine)), None,
+        lambda: f"the {what} of a convolution ({engine.name}) of an input {g.input_shape} padded to "
+        f"{g.padded_shape} into {g.output_shape}",
         None, "work in chunks (a dask array, e.g. ss.load(path, chunks=...)) or check padding and dilation",
     )
     return engine
