@@ -12,6 +12,7 @@ from __future__ import annotations
 from . import _hooks
 from ._errors import (
     AdapterNotSupportedError,
+    ClusterError,
     DomainMismatchError,
     FileFormatError,
     FileIntegrityWarning,
@@ -56,6 +57,7 @@ __all__ = [
     "AdapterNotSupportedError",
     "Axis",
     "Channels",
+    "ClusterError",
     "Domain",
     "DomainMismatchError",
     "FileFormatError",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "AdapterNotSupportedError",
+    "ClusterError",
     "DomainMismatchError",
     "FileFormatError",
     "FileIntegrityWarning",
@@ -69,6 +70,13 @@ class FileFormatError(SignalspaceError, OSError):
 
 class MemoryBudgetError(SignalspaceError, MemoryError):
     """A request would allocate more memory than the allowed budget."""
+
+
+class ClusterError(SignalspaceError, RuntimeError):
+    """A dask.distributed cluster lost what a computation needed: a worker died, the scheduler went away.
+
+    Files being written are left as they were (see :mod:`signalspace._io`).
+    """
 
 
 class AdapterNotSupportedError(SignalspaceError, NotImplementedError):

@@ -62,6 +62,7 @@ Progress
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import contextvars
 import functools
@@ -72,12 +73,15 @@ from typing import Any
 
 import numpy as np
 
-from ._errors import InvalidParameterError, InvalidTypeError, ShapeError
+from ._errors import ClusterError, InvalidParameterError, InvalidTypeError, ShapeError
 from ._validation import describe, finite_float
 from .ops.conv import Conv
-from .ops.padding import fold, pad
+from .ops.geometry import boundary_index
+from .ops.padding import fold
 
-__all__ = ["compute", "conv_adjoint_dask", "conv_dask", "current_client", "progress", "progress_active"]
+__all__ = [
+    "cluster_errors", "compute", "conv_adjoint_dask", "conv_dask", "current_client", "progress", "progress_active",
+]
 
 _PROGRESS: contextvars.ContextVar[str | None] = contextvars.ContextVar("signalspace_progress", default=None)
 
@@ -160,8 +164,11 @@ def progress(minimum: float = 0.5, out: Any = None) -> Iterator[None]:
         _PROGRESS.reset(token)
 
 
-def compute(*collections: Any) -> tuple[Any, ...]:
+def compute(*collections: Any, optimize_graph: bool = True) -> tuple[Any, ...]:
     """``dask.compute`` that shows distributed progress inside :func:`progress`.
+
+    ``optimize_graph=False`` computes the collections' graphs as they are (already optimized ones: see
+    ``save_streaming``).
 
     Examples
     --------
@@ -173,13 +180,52 @@ def compute(*collections: Any) -> tuple[Any, ...]:
     import dask
 
     client = current_client()
-    if client is not None and _PROGRESS.get() == "distributed":
-        from distributed import progress as dprogress
+    with cluster_errors():
+        if client is not None and _PROGRESS.get() == "distributed":
+            from distributed import progress as dprogress
 
-        futures = client.compute(list(collections))
-        dprogress(futures)
-        return tuple(client.gather(futures))
-    return dask.compute(*collections)
+            futures = client.compute(list(collections), optimize_graph=optimize_graph)
+            dprogress(futures)
+            return tuple(client.gather(futures))
+        return dask.compute(*collections, optimize_graph=optimize_graph)
+
+
+def _cluster_losses() -> tuple[type[BaseException], ...]:
+    """The exceptions dask.distributed raises when a worker or the scheduler is lost (none without it)."""
+    if "distributed" not in sys.modules:
+        return ()
+    from distributed import KilledWorker
+    from distributed.client import FutureCancelledError
+    from distributed.comm.core import CommClosedError
+
+    return (KilledWorker, FutureCancelledError, CommClosedError)
+
+
+@contextlib.contextmanager
+def cluster_errors() -> Iterator[None]:
+    """Turn the loss of a worker or of the scheduler inside the block into a :class:`~signalspace.ClusterError`.
+
+    Errors of the computation itself (a task that raises) pass unchanged.
+
+    Examples
+    --------
+    >>> from signalspace.parallel import cluster_errors
+    >>> with cluster_errors():
+    ...     1 + 1
+    2
+    """
+    try:
+        yield
+    except Exception as exc:
+        losses = _cluster_losses()
+        if losses and isinstance(exc, losses):
+            text = " ".join(str(exc).split()).split(". ")[0]  # one line: the cause's first sentence
+            raise ClusterError(
+                f"the dask cluster lost what the computation needed ({type(exc).__name__}: {text}): a worker died "
+                "(out of memory, killed) or the scheduler went away. Nothing was written; check the cluster "
+                "(its logs, its workers' memory limits) and run the computation again"
+            ) from exc
+        raise
 
 
 # ------------------------------------------------------------------ helpers
@@ -304,41 +350,140 @@ def conv_dask(conv: Any, values: Any) -> Any:
             f"values has {c_in} channels (last axis of shape {tuple(values.shape)}) but the kernel expects "
             f"c_in = {conv.c_in} (kernel shape {conv.kernel.shape})"
         )
+    import dask.array as da
+    from dask.base import tokenize
+    from dask.highlevelgraph import HighLevelGraph
+
     x = x.astype(conv.compute_dtype(x.dtype), copy=False)
+    if len(x.chunks[-1]) > 1:
+        x = x.rechunk({x.ndim - 1: -1})
     block_conv = _valid_conv(conv)
     out_dtype, c_out = conv.compute_dtype(x.dtype), (c_in if conv.depthwise else conv.c_out)
-    xp = pad(x, geometry, first=nb, cval=geometry.cval)
-    if len(x.chunks[-1]) > 1:
-        xp = xp.rechunk({xp.ndim - 1: -1})
-
-    segments = []  # per axis: list of (o0, o1)
-    for a in range(nd):
-        s, (before, _), n_out = geometry.stride[a], geometry.pad[a], geometry.output_shape[a]
-        starts = _starts(x.chunks[nb + a])[1:-1]
-        cuts = {0, n_out}
-        cuts.update(int(c) for c in -((-(before + starts)) // s) if 0 < c < n_out)
-        cuts_sorted = sorted(cuts)
-        segments.append(list(itertools.pairwise(cuts_sorted)))
-    func = functools.partial(_forward_block, conv=block_conv)
-    blocks = np.empty([len(s) for s in segments], dtype=object)
-    for index in itertools.product(*(range(len(s)) for s in segments)):
-        key = [slice(None)] * nb
-        out_sizes = []
-        for a, j in enumerate(index):
-            o0, o1 = segments[a][j]
-            s, r = geometry.stride[a], geometry.reach[a]
-            key.append(slice(o0 * s, (o1 - 1) * s + r + 1))
-            out_sizes.append(o1 - o0)
-        piece = xp[tuple(key)]
-        piece = piece.rechunk({nb + a: -1 for a in range(nd)})
-        chunks = (*piece.chunks[:nb], *((n,) for n in out_sizes), (c_out,))
-        blocks[index] = piece.map_blocks(
-            func, chunks=chunks, dtype=out_dtype, meta=np.empty((0,) * len(chunks), out_dtype)
-        )
-    y = _concat_nested(blocks, nb)
+    recipes = [_axis_recipes(geometry, a, x.chunks[nb + a]) for a in range(nd)]
+    name = "conv-" + tokenize(x.name, block_conv.correlation_kernel, conv.stride, conv.dilation, geometry.pad,
+                              geometry.boundary, geometry.cval, conv.method)
+    # one task per output chunk: it gathers the input blocks its window reads (halo and padding included), builds
+    # the padded window and runs the in-memory "valid" Conv: no slicing, rechunking or concatenation layers
+    dsk: dict[Any, Any] = {}
+    cval = geometry.cval
+    for batch in itertools.product(*(range(len(c)) for c in x.chunks[:nb])):
+        for index in itertools.product(*(range(len(r)) for r in recipes)):
+            chosen = [recipes[a][j] for a, j in enumerate(index)]
+            keys = _nested_keys(x.name, batch, [r.blocks for r in chosen])
+            dsk[(name, *batch, *index, 0)] = (_forward_window, keys, chosen, block_conv, cval)
+    chunks = (*x.chunks[:nb], *(tuple(r.outputs for r in axis) for axis in recipes), (c_out,))
+    graph = HighLevelGraph.from_collections(name, dsk, dependencies=[x])
+    y = da.Array(graph, name, chunks, dtype=out_dtype, meta=np.empty((0,) * len(chunks), out_dtype))
     if squeeze and c_out == 1:
         y = y[..., 0]
     return y
+
+
+class _Recipe:
+    """How one output chunk reads one axis: which input blocks, and which samples of their concatenation.
+
+    ``parts`` are ``slice`` objects (a contiguous run) or integer arrays (padding copied from elsewhere; -1 is
+    the padding constant), in the order of the padded window.  An opaque object: dask passes it as it is.
+    """
+
+    __slots__ = ("blocks", "outputs", "parts")
+
+    def __init__(self, blocks: tuple[int, ...], parts: tuple[Any, ...], outputs: int) -> None:
+        self.blocks, self.parts, self.outputs = blocks, parts, outputs
+
+
+def _axis_recipes(geometry: Any, axis: int, chunks: Sequence[int]) -> list[_Recipe]:
+    """The output chunks along ``axis`` (each starts reading inside one input chunk) and how each reads its window."""
+    s, r, (before, _), n_out = (geometry.stride[axis], geometry.reach[axis], geometry.pad[axis],
+                                geometry.output_shape[axis])
+    n, mode = geometry.input_shape[axis], geometry.boundary[axis]
+    starts = [0, *itertools.accumulate(chunks)]
+    cuts = sorted({0, n_out, *(c for c in (-((-(before + b)) // s) for b in starts[1:-1]) if 0 < c < n_out)})
+    recipes = []
+    for o0, o1 in itertools.pairwise(cuts):
+        u0, u1 = o0 * s - before, (o1 - 1) * s + r + 1 - before  # the window, in input coordinates
+        lo, hi = max(u0, 0), min(u1, n)
+        head = boundary_index(np.arange(u0, min(u1, 0)), n, mode) if u0 < 0 else None
+        tail = boundary_index(np.arange(max(u0, n), u1), n, mode) if u1 > n else None
+        used = set()
+        if lo < hi:
+            used.update(range(bisect.bisect_right(starts, lo) - 1, bisect.bisect_left(starts, hi)))
+        for copied in (head, tail):
+            if copied is not None and (copied >= 0).any():
+                used.update(np.searchsorted(starts, copied[copied >= 0], side="right") - 1)
+        if not used:  # a window of padding constant only: one block gives the batch and channel shape
+            used.add(min(bisect.bisect_right(starts, max(0, min(lo, n - 1))) - 1, len(chunks) - 1))
+        blocks = tuple(sorted(int(b) for b in used))
+        offset = {}  # block -> where it starts in the concatenation of the used blocks
+        at = 0
+        for b in blocks:
+            offset[b] = at
+            at += starts[b + 1] - starts[b]
+
+        parts: list[Any] = []
+        if head is not None:
+            parts.append(_local(head, starts, offset))
+        if lo < hi:
+            first = blocks.index(bisect.bisect_right(starts, lo) - 1)
+            begin = offset[blocks[first]] + lo - starts[blocks[first]]
+            parts.append(slice(begin, begin + hi - lo))
+        if tail is not None:
+            parts.append(_local(tail, starts, offset))
+        recipes.append(_Recipe(blocks, tuple(parts), o1 - o0))
+    return recipes
+
+
+def _local(indices: np.ndarray, starts: list[int], offset: dict[int, int]) -> np.ndarray:
+    """Input ``indices`` as positions in the concatenation of the used blocks (``offset``); -1 stays -1."""
+    block = np.searchsorted(starts, np.maximum(indices, 0), side="right") - 1
+    at = np.array([offset.get(int(b), 0) for b in block], dtype=np.int64)
+    return np.where(indices >= 0, at + np.maximum(indices, 0) - np.asarray(starts)[block], -1)
+
+
+def _nested_keys(name: str, batch: tuple[int, ...], blocks: list[tuple[int, ...]]) -> Any:
+    """Keys of the input blocks a window reads, nested one list level per spatial axis."""
+
+    def level(prefix: tuple[int, ...], rest: list[tuple[int, ...]]) -> Any:
+        if not rest:
+            return (name, *batch, *prefix, 0)
+        return [level((*prefix, b), rest[1:]) for b in rest[0]]
+
+    return level((), blocks)
+
+
+def _concatenate(nested: Any, axis: int) -> np.ndarray:
+    """The blocks of a nested list joined, list level j along array axis ``axis + j``."""
+    if isinstance(nested, np.ndarray):
+        return nested
+    parts = [_concatenate(item, axis + 1) for item in nested]
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=axis)
+
+
+def _forward_window(blocks: Any, recipes: list[_Recipe], conv: Conv, cval: complex) -> np.ndarray:
+    """One output chunk: the padded window built from ``blocks`` as ``recipes`` say, through the valid Conv."""
+    first = _leading(blocks)
+    window = _concatenate(blocks, first)
+    for a, recipe in enumerate(recipes):
+        axis = first + a
+        pieces = []
+        for part in recipe.parts:
+            if isinstance(part, slice):
+                pieces.append(window[(slice(None),) * axis + (part,)])
+            else:
+                piece = np.take(window, np.maximum(part, 0), axis=axis)
+                if (part < 0).any():
+                    piece[(slice(None),) * axis + (part < 0,)] = cval
+                pieces.append(piece)
+        window = pieces[0] if len(pieces) == 1 else np.concatenate(pieces, axis=axis)
+    return np.asarray(conv(window))
+
+
+def _leading(blocks: Any) -> int:
+    """Number of batch axes of the blocks: the array rank minus the nesting depth minus the channel axis."""
+    depth, probe = 0, blocks
+    while isinstance(probe, list):
+        depth, probe = depth + 1, probe[0]
+    return probe.ndim - depth - 1
 
 
 # ------------------------------------------------------------------ adjoint

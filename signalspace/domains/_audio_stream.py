@@ -273,10 +273,14 @@ def save_streaming(
     format, subtype = resolve_format(target, format, subtype, sig.attrs.get("subtype"))
     values = sig.values
     n, c = values.shape
+    graph = block_keys = None
     if is_lazy(values):
+        from dask.delayed import Delayed
+
         if len(values.chunks[1]) > 1:
             values = values.rechunk({1: -1})
         bounds = np.concatenate([[0], np.cumsum(values.chunks[0])]).astype(int)
+        graph, block_keys = values.__dask_graph__(), [row[0] for row in values.__dask_keys__()]
     else:
         bounds = np.unique(np.append(np.arange(0, n, 2**18), n)).astype(int)
     blocks = [(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
@@ -286,14 +290,19 @@ def save_streaming(
             handle = sf.SoundFile(str(tmp), "w", samplerate=rate, channels=c, subtype=subtype, format=format)
         except (RuntimeError, ValueError, TypeError) as exc:
             raise FileFormatError(f"cannot write audio file {str(target)!r}: {exc}") from exc
-        groups = [blocks[i : i + step] for i in range(0, len(blocks), step)]
+        groups = [list(range(i, min(i + step, len(blocks)))) for i in range(0, len(blocks), step)]
 
-        def fetch(group: list[tuple[int, int]]) -> tuple[Any, ...]:
-            parts = [values[a:b] for a, b in group]
-            if not is_lazy(values):
-                return tuple(parts)
+        def fetch(group: list[int]) -> tuple[Any, ...]:
+            if graph is None:
+                return tuple(values[blocks[i][0] : blocks[i][1]] for i in group)
+            # The group's own blocks and what they need, as the graph has them: never optimized, so a key always
+            # names one task.  (Slicing and optimizing each group on its own fused a block two groups in flight
+            # share into two different tasks under one key: the distributed scheduler then lost it, KeyError,
+            # dask/dask#9888.)  Culling costs the group's tasks, not the graph's: streaming 100 000 chunks is linear.
+            keys = [block_keys[i] for i in group]
+            tasks = dict(graph.cull(set(keys)))
             with checked_between_tasks(check):  # a signal also stops the computation at its next task
-                return compute(*parts)
+                return compute(*(Delayed(key, tasks) for key in keys), optimize_graph=False)
 
         # the next group is computed (in a helper thread) while this one is written: at most 2 groups in memory
         pool = ThreadPoolExecutor(max_workers=1) if is_lazy(values) and len(groups) > 1 else None
@@ -309,15 +318,15 @@ def save_streaming(
                             pending = pool.submit(contextvars.copy_context().run, fetch, groups[k + 1])
                     else:
                         parts = fetch(group)
-                    for (a, _), part in zip(group, parts, strict=True):
+                    for i, part in zip(group, parts, strict=True):
                         part = np.asarray(part)
-                        check_samples(part, subtype, target, first=a, name="sig")
+                        check_samples(part, subtype, target, first=blocks[i][0], name="sig")
                         try:
                             f.write(part)
                         except (RuntimeError, ValueError, TypeError) as exc:
                             raise FileFormatError(f"cannot write audio file {str(target)!r}: {exc}") from exc
                     if bar is not None:
-                        bar.update(group[-1][1])
+                        bar.update(blocks[group[-1]][1])
             check_written_length(tmp, n, target)
         finally:
             if pool is not None:  # an interrupted computation stops at its next task (checked_between_tasks)
