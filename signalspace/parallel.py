@@ -65,7 +65,6 @@ from __future__ import annotations
 import bisect
 import contextlib
 import contextvars
-import functools
 import itertools
 import sys
 from collections.abc import Iterator, Sequence
@@ -253,21 +252,6 @@ def _starts(chunks: Sequence[int]) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(chunks)]).astype(np.int64)
 
 
-def _concat_nested(blocks: np.ndarray, first_axis: int) -> Any:
-    """Concatenate an object array of dask arrays, its axis j along array axis ``first_axis + j``."""
-    import dask.array as da
-
-    if blocks.ndim == 1:
-        return da.concatenate(list(blocks), axis=first_axis)
-    parts = [_concat_nested(blocks[i], first_axis + 1) for i in range(blocks.shape[0])]
-    return da.concatenate(parts, axis=first_axis)
-
-
-# ------------------------------------------------------------------ block functions
-def _forward_block(block: np.ndarray, conv: Any) -> np.ndarray:
-    return np.asarray(conv(block))
-
-
 def _adjoint_segment(
     block: np.ndarray,
     conv: Any,
@@ -289,6 +273,27 @@ def _adjoint_segment(
     put = batch + tuple(slice(d, d + n) for d, n in zip(dst, length, strict=True))
     out[put] = g[take]
     return out
+
+
+class _Segment:
+    """What one segment of the padded grid takes from the outputs that reach it (see :func:`_adjoint_segment`).
+
+    An opaque object: dask passes it to the task as it is.
+    """
+
+    __slots__ = ("dst", "in_lengths", "length", "local", "seg_shape", "src")
+
+    def __init__(self, local: tuple[slice, ...], in_lengths: tuple[int, ...], src: tuple[int, ...],
+                 dst: tuple[int, ...], length: tuple[int, ...], seg_shape: tuple[int, ...]) -> None:
+        self.local, self.in_lengths, self.src, self.dst = local, in_lengths, src, dst
+        self.length, self.seg_shape = length, seg_shape
+
+
+def _adjoint_window(blocks: Any, segment: _Segment, conv: Conv, nb: int, c_in: int, dtype: Any) -> np.ndarray:
+    """One segment of the padded grid: the gathered output blocks, cut to the outputs that reach it, adjointed."""
+    y = _concatenate(blocks, nb)[(slice(None),) * nb + segment.local]
+    return _adjoint_segment(y, conv, nb, segment.in_lengths, segment.src, segment.dst, segment.length,
+                            segment.seg_shape, c_in, dtype)
 
 
 def _layout(conv: Any, values: Any, name: str) -> tuple[Any, int, bool]:
@@ -555,40 +560,44 @@ def conv_adjoint_dask(conv: Any, values: Any, input_shape: Sequence[int] | None 
             i1 = min(out_spatial[a], (hi - 1) // s + 1)
             axis_segments.append((lo, hi, i0, i1))
         segments.append(axis_segments)
-    blocks = np.empty([len(s) for s in segments], dtype=object)
-    batch_shape = tuple(y.shape[:nb])
-    batch_chunks = tuple(y.chunks[:nb])
-    for index in itertools.product(*(range(len(s)) for s in segments)):
-        seg_shape, key, in_lengths, src, dst, length = [], [slice(None)] * nb, [], [], [], []
-        empty = False
-        for a, j in enumerate(index):
-            lo, hi, i0, i1 = segments[a][j]
-            s, r = geometry.stride[a], geometry.reach[a]
-            seg_shape.append(hi - lo)
-            if i1 <= i0:
-                empty = True
-            key.append(slice(i0, i1))
-            start, extent = i0 * s, (i1 - i0 - 1) * s + r + 1
-            in_lengths.append(extent)
+    # one task per segment of the padded grid: it gathers the y blocks of the outputs that reach it
+    from dask.base import tokenize
+    from dask.highlevelgraph import HighLevelGraph
+
+    y_starts = [[0, *itertools.accumulate(y.chunks[nb + a])] for a in range(nd)]
+    reads = []  # per axis, per segment: (y blocks, their local slice, in_lengths, src, dst, length)
+    for a in range(nd):
+        s, r, starts = geometry.stride[a], geometry.reach[a], y_starts[a]
+        axis_reads = []
+        for lo, hi, i0, i1 in segments[a]:
+            start, extent = i0 * s, max(0, (i1 - i0 - 1) * s + r + 1)
             first, last = max(lo, start), min(hi, start + extent)
-            src.append(first - start)
-            dst.append(first - lo)
-            length.append(max(0, last - first))
-        if empty or any(n == 0 for n in length):
-            shape = (*batch_shape, *seg_shape, c_in)
-            zchunks = (*batch_chunks, *((n,) for n in seg_shape), (c_in,))
-            blocks[index] = da.zeros(shape, dtype=out_dtype, chunks=zchunks)
-            continue
-        piece = y[tuple(key)].rechunk({nb + a: -1 for a in range(nd)})
-        func = functools.partial(
-            _adjoint_segment, conv=block_conv, nb=nb, in_lengths=tuple(in_lengths), src=tuple(src), dst=tuple(dst),
-            length=tuple(length), seg_shape=tuple(seg_shape), c_in=c_in, dtype=out_dtype,
-        )
-        chunks = (*piece.chunks[:nb], *((n,) for n in seg_shape), (c_in,))
-        blocks[index] = piece.map_blocks(
-            func, chunks=chunks, dtype=out_dtype, meta=np.empty((0,) * len(chunks), out_dtype)
-        )
-    g = _concat_nested(blocks, nb)
+            if i1 <= i0 or last <= first:
+                axis_reads.append(None)
+                continue
+            b0, b1 = bisect.bisect_right(starts, i0) - 1, bisect.bisect_left(starts, i1)
+            local = slice(i0 - starts[b0], i1 - starts[b0])
+            axis_reads.append((tuple(range(b0, b1)), local, extent, first - start, first - lo, last - first))
+        reads.append(axis_reads)
+    name = "conv-adjoint-" + tokenize(y.name, block_conv.correlation_kernel, conv.stride, conv.dilation,
+                                      geometry.pad, geometry.boundary, spatial, c_in)
+    dsk: dict[Any, Any] = {}
+    for batch in itertools.product(*(range(len(c)) for c in y.chunks[:nb])):
+        batch_shape = tuple(y.chunks[k][i] for k, i in enumerate(batch))
+        for index in itertools.product(*(range(len(seg)) for seg in segments)):
+            seg_shape = tuple(segments[a][j][1] - segments[a][j][0] for a, j in enumerate(index))
+            chosen = [reads[a][j] for a, j in enumerate(index)]
+            if any(c is None for c in chosen):
+                dsk[(name, *batch, *index, 0)] = (np.zeros, (*batch_shape, *seg_shape, c_in), out_dtype)
+                continue
+            keys = _nested_keys(y.name, batch, [c[0] for c in chosen])
+            geometry_of_segment = _Segment(tuple(c[1] for c in chosen), *(tuple(c[k] for c in chosen)
+                                                                           for k in range(2, 6)), seg_shape)
+            dsk[(name, *batch, *index, 0)] = (_adjoint_window, keys, geometry_of_segment, block_conv, nb, c_in,
+                                              out_dtype)
+    chunks = (*y.chunks[:nb], *(tuple(hi - lo for lo, hi, _, _ in seg) for seg in segments), (c_in,))
+    g = da.Array(HighLevelGraph.from_collections(name, dsk, dependencies=[y]), name, chunks, dtype=out_dtype,
+                 meta=np.empty((0,) * len(chunks), out_dtype))
     x = fold(g, geometry, first=nb)
     if squeeze and c_in == 1:
         x = x[..., 0]
