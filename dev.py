@@ -78,7 +78,8 @@ def demo() -> None:
 
 def test(extra: list[str]) -> None:
     env = dict(os.environ, MPLBACKEND="Agg")
-    run(PYTHON, "-m", "ruff", "check", "signalspace", "tests", "examples", "benchmarks", "dev.py", env=env)
+    linted = ("signalspace", "tests", "examples", "benchmarks", "dev.py", "conftest.py")
+    run(PYTHON, "-m", "ruff", "check", *linted, env=env)
     run(PYTHON, "-m", "pytest", *extra, env=env)
 
 

@@ -135,4 +135,48 @@ def cases(quick: bool = False) -> list[Case]:
         # 3 -> 16 channels: not applicable (ConvolveND filters each channel separately, no channel mixing)
     except ImportError:  # pragma: no cover
         pass
+    out += auto_choice_cases()
     return out
+
+
+def auto_choice_cases() -> list[Case]:
+    """``method="auto"`` against every applicable engine forced, on shapes across the cost model's crossovers:
+    auto within 1.5x of the fastest forced engine (the choice is an estimate; this measures it).  Engines the
+    table estimates more than 30x slower than the cheapest are left out (they would take minutes)."""
+    from signalspace.ops import engines
+
+    gauss = np.exp(-0.5 * ((np.arange(13) - 6) / 2.0) ** 2)
+    specs = [
+        ("1-D k=3", RNG.standard_normal(70_641), RNG.standard_normal(3), {}),
+        ("1-D k=64", RNG.standard_normal(70_641), RNG.standard_normal(64), {}),
+        ("1-D k=2205", RNG.standard_normal(70_641), RNG.standard_normal(2205), {}),
+        ("1-D stereo k=64 reflect", RNG.standard_normal((50_000, 2)), RNG.standard_normal(64),
+         {"boundary": "reflect"}),
+        ("2-D 256^2 3x3", RNG.standard_normal((256, 256)), RNG.standard_normal((3, 3)), {}),
+        ("2-D 256^2 15x15", RNG.standard_normal((256, 256)), RNG.standard_normal((15, 15)), {}),
+        ("2-D RGB 256^2 13x13 gaussian f32", RNG.standard_normal((256, 256, 3)).astype(np.float32),
+         np.outer(gauss, gauss).astype(np.float32), {}),
+        ("2-D 3->16 256^2 k=3 f32", RNG.standard_normal((256, 256, 3)).astype(np.float32),
+         RNG.standard_normal((3, 3, 3, 16)).astype(np.float32), {}),
+        ("3-D 48^3 5^3", RNG.standard_normal((48, 48, 48)), RNG.standard_normal((5, 5, 5)), {"ndim": 3}),
+    ]
+    cases = []
+    for label, x, kernel, options in specs:
+        auto = ss.Conv(kernel, padding="same", **options)
+        plan = auto.plan(*_layout(auto, x), x.dtype)
+        estimates = {name: engines.estimate(plan, name) for name in engines.applicable(plan)}
+        cheapest = min(estimates.values())
+        forced = {f"forced {name}": ss.Conv(kernel, padding="same", method=name, **options)
+                  for name, t in estimates.items() if t <= 30 * cheapest}
+        for conv in (auto, *forced.values()):
+            conv(x)  # plans and kernel spectra made before timing, so every callable is timed at its steady speed
+        cases.append(Case(f"auto ({auto.engine(x.shape, x.dtype)}) vs best forced engine, {label}",
+                          lambda x=x: (x,), auto, forced, 1.5, repeat=5))
+    return cases
+
+
+def _layout(conv: ss.Conv, x: np.ndarray) -> tuple[tuple[int, ...], int, int]:
+    """(spatial shape, channels, batch) of an array input, as Conv reads it."""
+    if x.ndim == conv.ndim:
+        return x.shape, 1, 1
+    return x.shape[-conv.ndim - 1 : -1], x.shape[-1], 1

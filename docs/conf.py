@@ -3,7 +3,7 @@
 Build it with ``make -C docs html`` (or ``python -m sphinx -W -b html docs docs/_build/html``).
 Everything is offline: no intersphinx, no remote images, the gallery examples synthesize their
 data or use the images scikit-image ships.  ``-D plot_gallery=0`` skips running the examples
-(the tests run each example on its own).
+(tests/test_docs.py builds with the gallery executed; tests/test_examples.py also runs each example on its own).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ scikit-image, matplotlib, xarray nor dask.
 
 from __future__ import annotations
 
+from . import _hooks
 from ._errors import (
     AdapterNotSupportedError,
     DomainMismatchError,
@@ -21,7 +22,7 @@ from ._errors import (
     SignalspaceError,
     UnknownNameError,
 )
-from ._lazy import lazy_getattr
+from ._lazy import lazy_function, lazy_getattr
 from .domain import Axis, Channels, Domain
 from .signal import Signal
 
@@ -40,12 +41,13 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Conv": ("signalspace.ops.conv", "Conv"),
     "convolve": ("signalspace.ops.conv", "convolve"),
     "correlate": ("signalspace.ops.conv", "correlate"),
-    "toeplitz": ("signalspace.ops.toeplitz", "toeplitz"),
-    "block_toeplitz": ("signalspace.ops.toeplitz", "block_toeplitz"),
+    "toeplitz": ("signalspace.ops.matrices", "toeplitz"),
+    "block_toeplitz": ("signalspace.ops.matrices", "block_toeplitz"),
     "analysis": ("signalspace.analysis", None),
     "plot": ("signalspace.plot", None),
     "parallel": ("signalspace.parallel", None),
     "testing": ("signalspace.testing", None),
+    "cli": ("signalspace.cli", None),
 }
 
 __all__ = [
@@ -69,6 +71,11 @@ __all__ = [
 
 
 __getattr__ = lazy_getattr(__name__, _LAZY, globals())
+
+# The two calls that go up the layers (see signalspace._hooks), connected here where every layer is known.
+_hooks.connect("draw", lazy_function("signalspace.plot", "plot"))
+_hooks.connect("conv_dask", lazy_function("signalspace.parallel", "conv_dask"))
+_hooks.connect("conv_adjoint_dask", lazy_function("signalspace.parallel", "conv_adjoint_dask"))
 
 
 def __dir__() -> list[str]:

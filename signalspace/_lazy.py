@@ -1,4 +1,4 @@
-"""Lazy public names: a package lists ``name -> (module, attribute)`` and imports each on first use."""
+"""Lazy imports: public names (``name -> (module, attribute)``) and functions, imported on first use."""
 
 from __future__ import annotations
 
@@ -32,3 +32,24 @@ def lazy_getattr(package: str, table: Mapping[str, tuple[str, str | None]], name
         return value
 
     return __getattr__
+
+
+def lazy_function(module: str, attribute: str) -> Callable[..., Any]:
+    """A function that imports ``module`` on its first call and calls ``module.attribute``.
+
+    Examples
+    --------
+    >>> sqrt = lazy_function("math", "sqrt")
+    >>> sqrt(16.0)
+    4.0
+    """
+    target: list[Callable[..., Any]] = []
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if not target:
+            target.append(getattr(importlib.import_module(module), attribute))
+        return target[0](*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = attribute
+    call.__doc__ = f"``{module}.{attribute}``, imported on first use."
+    return call

@@ -9,7 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from ._errors import InvalidParameterError, InvalidTypeError
+from ._errors import InvalidParameterError, InvalidTypeError, MemoryBudgetError, ShapeError, UnknownNameError
+
+#: The largest dense matrix (bytes) the matrix builders and ``LinearOperator.todense`` make unless told otherwise.
+DEFAULT_MAX_DENSE_BYTES = 2**30
 
 
 def describe(value: Any) -> str:
@@ -59,22 +62,73 @@ def per_axis(value: Any, ndim: int, name: str, convert) -> tuple:
 def one_of(value: Any, name: str, choices: Sequence[str]) -> str:
     """Check that ``value`` is one of ``choices`` (strings)."""
     if not isinstance(value, str) or value not in choices:
-        from ._errors import UnknownNameError
-
         raise UnknownNameError(
             f"{name} must be one of {', '.join(map(repr, choices))}; got {describe(value)}"
         )
     return value
 
 
-def shape_tuple(value: Any, name: str) -> tuple[int, ...]:
-    """``value`` as a tuple of positive ints (a shape), or an error naming ``name``.
+def as_shape(value: Any, name: str, *, ndim: int | None = None, minimum: int = 1) -> tuple[int, ...]:
+    """``value`` as a shape: a tuple of integers >= ``minimum``, or an error naming ``name``.
+
+    One integer is one size, or ``ndim`` equal sizes when ``ndim`` is given; a
+    sequence (or 1-D array) gives one size per axis, exactly ``ndim`` of them
+    when ``ndim`` is given.  The one shape rule of the package: operator
+    shapes, Toeplitz input shapes, phase-space grid sizes.
 
     Examples
     --------
-    >>> shape_tuple([3, np.int64(4)], "input_shape")
+    >>> as_shape([3, np.int64(4)], "input_shape")
     (3, 4)
+    >>> as_shape(8, "spacetime", ndim=4)
+    (8, 8, 8, 8)
+    >>> as_shape((2, 0), "model_shape", minimum=0)
+    (2, 0)
+    >>> as_shape((3, 4), "sizes", ndim=3)
+    Traceback (most recent call last):
+    ...
+    signalspace._errors.ShapeError: sizes must have 3 sizes (one per axis), got 2: (3, 4)
     """
-    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence | np.ndarray):
-        raise InvalidTypeError(f"{name} must be a sequence of positive integers, got {describe(value)}")
-    return tuple(positive_int(n, f"{name}[{i}]") for i, n in enumerate(value))
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        sizes: tuple[Any, ...] = (value,) * (1 if ndim is None else ndim)
+        names = [name] * len(sizes)
+    elif isinstance(value, (str, bytes)) or not isinstance(value, Sequence | np.ndarray):
+        raise InvalidTypeError(
+            f"{name} must be an integer or a sequence of integers >= {minimum} (a shape), got {describe(value)}"
+        )
+    else:
+        sizes = tuple(value)
+        if ndim is not None and len(sizes) != ndim:
+            raise ShapeError(f"{name} must have {ndim} sizes (one per axis), got {len(sizes)}: {value!r}")
+        names = [f"{name}[{i}]" for i in range(len(sizes))]
+    return tuple(positive_int(n, label, minimum=minimum) for n, label in zip(sizes, names, strict=True))
+
+
+def _readable(nbytes: int) -> str:
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if nbytes >= size:
+            return f"{nbytes / size:.3g} {unit}"
+    return f"{nbytes} B"
+
+
+def check_budget(need: int, limit: Any, what: str, name: str, advice: str) -> None:
+    """Refuse to allocate ``need`` bytes for ``what`` when it exceeds ``limit`` bytes (the argument ``name``).
+
+    Every memory budget of the package is in bytes and goes through here: the
+    message names the need and the budget in bytes and in a readable unit, the
+    parameter that sets the budget, and ``advice``.
+
+    Examples
+    --------
+    >>> check_budget(3 * 2**20, 2**20, "a dense matrix of shape (1024, 384)", "max_dense_bytes", "use format='csr'")
+    Traceback (most recent call last):
+    ...
+    signalspace._errors.MemoryBudgetError: a dense matrix of shape (1024, 384) needs 3,145,728 bytes (3 MiB), more \
+than max_dense_bytes=1,048,576 bytes (1 MiB); use format='csr' or raise max_dense_bytes
+    """
+    limit = positive_int(limit, name, minimum=0)
+    if need > limit:
+        raise MemoryBudgetError(
+            f"{what} needs {need:,} bytes ({_readable(need)}), more than {name}={limit:,} bytes "
+            f"({_readable(limit)}); {advice} or raise {name}"
+        )

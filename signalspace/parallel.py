@@ -9,7 +9,7 @@ in-memory :class:`~signalspace.ops.conv.Conv` (and so its fastest engine) on
 numpy blocks, and give the same values as the in-memory path to rounding.
 
 How the graph is made (forward)
-    1. The input is padded as the geometry says by :func:`signalspace.ops.engines.pad`,
+    1. The input is padded as the geometry says by :func:`signalspace.ops.padding.pad`,
        the same function the in-memory engines use (values following ``boundary``
        as :func:`~signalspace.ops.geometry.boundary_index` maps them; ``cval`` for
        "constant").  Only the thin pad slabs are new
@@ -29,7 +29,7 @@ The adjoint is the mirror image: each chunk of the *padded* input grid gathers
 the output samples whose windows touch it (a halo of ``reach`` on the output
 grid, divided by the stride), applies the in-memory "valid" adjoint and keeps
 its own part; then the pad regions are folded back onto the input samples they
-copied by :func:`signalspace.ops.engines.fold` (reflect/mirror/nearest/wrap add onto
+copied by :func:`signalspace.ops.padding.fold` (reflect/mirror/nearest/wrap add onto
 the edges; constant drops them).
 
 Schedulers and clusters
@@ -74,7 +74,8 @@ import numpy as np
 
 from ._errors import InvalidParameterError, InvalidTypeError, ShapeError
 from ._validation import describe, finite_float
-from .ops.engines import fold, pad
+from .ops.conv import Conv
+from .ops.padding import fold, pad
 
 __all__ = ["compute", "conv_adjoint_dask", "conv_dask", "current_client", "progress", "progress_active"]
 
@@ -188,18 +189,14 @@ def _check_dask(values: Any, name: str) -> Any:
     return values
 
 
-def _check_conv(conv: Any) -> Any:
-    from .ops.conv import Conv
-
+def _check_conv(conv: Any) -> Conv:
     if not isinstance(conv, Conv):
         raise InvalidTypeError(f"conv must be a signalspace Conv, got {describe(conv)}")
     return conv
 
 
-def _valid_conv(conv: Any) -> Any:
+def _valid_conv(conv: Conv) -> Conv:
     """The same correlation with no padding: what runs on each (already padded) block."""
-    from .ops.conv import Conv
-
     return Conv(
         conv.correlation_kernel, stride=conv.stride, dilation=conv.dilation, padding="valid",
         method=conv.method, ndim=conv.ndim,

@@ -9,7 +9,6 @@ until asked for.
 
 from __future__ import annotations
 
-import ast
 import numbers
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -18,76 +17,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
+from . import _hooks
 from ._errors import DomainMismatchError, IndexOutOfRangeError, InvalidParameterError, InvalidTypeError, ShapeError
 from ._validation import describe, finite_float
-from .domain import CHANNEL_DIM, Axis, Channels, Domain
+from ._xarray import from_dataarray, plain, to_dataarray
+from .domain import Axis, Channels, Domain
 
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
 
 __all__ = ["Signal", "is_lazy"]
-
-_KIND_ATTR = "signalspace_kind"
-_LAYOUT_ATTR = "signalspace_channel_layout"
-_LITERAL_ATTR = "signalspace_literal_attrs"
-
-
-def _netcdf_safe(value: Any) -> bool:
-    """True for attribute values netCDF stores and gives back unchanged: str, int, float, 1-D numeric arrays."""
-    if isinstance(value, (str, np.str_)):
-        return True
-    if isinstance(value, (bool, np.bool_)):
-        return False
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return True
-    return isinstance(value, np.ndarray) and value.ndim == 1 and value.size > 1 and value.dtype.kind in "iuf"
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars and arrays inside containers as Python objects, so repr/literal_eval round-trips them."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, (list, tuple)):
-        return type(value)(_plain(v) for v in value)
-    if isinstance(value, dict):
-        return {_plain(k): _plain(v) for k, v in value.items()}
-    return value
-
-
-def _encode_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
-    """attrs whose non-netCDF values (bool, None, tuples, dicts, complex...) are written as Python literals."""
-    out: dict[str, Any] = {}
-    literal: list[str] = []
-    for key, value in attrs.items():
-        if _netcdf_safe(value):
-            out[key] = value
-            continue
-        text = repr(_plain(value))
-        try:
-            ok = ast.literal_eval(text) == _plain(value)
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-            ok = False
-        if not ok:
-            raise InvalidTypeError(
-                f"attrs[{key!r}] cannot be stored in a labelled array: {describe(value)}; use numbers, strings, "
-                "1-D numeric arrays, or containers of them"
-            )
-        out[key] = text
-        literal.append(key)
-    if literal:
-        out[_LITERAL_ATTR] = repr(literal)
-    return out
-
-
-def _decode_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
-    literal = ast.literal_eval(attrs.pop(_LITERAL_ATTR, "[]"))
-    for key in literal:
-        if key in attrs:
-            attrs[key] = ast.literal_eval(attrs[key])
-    return attrs
-
 
 def _same_attrs(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     if a.keys() != b.keys():
@@ -97,7 +36,7 @@ def _same_attrs(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
         if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
             if not np.array_equal(np.asarray(x), np.asarray(y)):
                 return False
-        elif _plain(x) != _plain(y):
+        elif plain(x) != plain(y):
             return False
     return True
 
@@ -320,9 +259,7 @@ class Signal(NDArrayOperatorsMixin):
         1
         >>> import matplotlib.pyplot as plt; plt.close("all")
         """
-        from .plot import plot
-
-        return plot(self, ax=ax, **kw)
+        return _hooks.call("draw", self, ax=ax, **kw)
 
     # ---------------------------------------------------------------- indexing
     def __getitem__(self, key: Any) -> Signal:
@@ -486,29 +423,7 @@ class Signal(NDArrayOperatorsMixin):
         kind and channel layout go into ``attrs``.  Dask values stay lazy.
         :meth:`from_xarray` inverts it exactly, also after a netCDF round trip.
         """
-        import xarray as xr
-
-        coords: dict[str, Any] = {}
-        for axis in self._domain.axes:
-            attrs = {"step": axis.step, "origin": axis.origin}
-            if axis.unit:
-                attrs["units"] = axis.unit
-            coords[axis.name] = (axis.name, axis.coords, attrs)
-        coords[CHANNEL_DIM] = (CHANNEL_DIM, list(self._channels.names))
-        for key, values in self._channels.coords.items():
-            if key in coords:
-                raise InvalidParameterError(
-                    f"channel coordinate {key!r} has the name of a dimension; rename it before to_xarray"
-                )
-            unit = self._channels.units.get(key)
-            coords[key] = (CHANNEL_DIM, list(values), {"units": unit} if unit else {})
-        attrs = _encode_attrs(self._attrs)
-        attrs[_KIND_ATTR] = self._domain.kind
-        if self._channels.layout is not None:
-            attrs[_LAYOUT_ATTR] = self._channels.layout
-        return xr.DataArray(
-            self._values, dims=(*self._domain.names, CHANNEL_DIM), coords=coords, attrs=attrs
-        )
+        return to_dataarray(self._values, self._domain, self._channels, self._attrs)
 
     @classmethod
     def from_xarray(cls, da: xr.DataArray, *, kind: str | None = None, drop_coords: bool = False) -> Signal:
@@ -528,70 +443,4 @@ class Signal(NDArrayOperatorsMixin):
         >>> ss.Signal.from_xarray(da).domain["y"].step
         0.5
         """
-        import xarray as xr
-
-        if not isinstance(da, xr.DataArray):
-            raise InvalidTypeError(f"da must be an xarray.DataArray, got {describe(da)}")
-        attrs = _decode_attrs(dict(da.attrs))
-        kind = kind or attrs.pop(_KIND_ATTR, "generic")
-        attrs.pop(_KIND_ATTR, None)
-        layout = attrs.pop(_LAYOUT_ATTR, None)
-        if CHANNEL_DIM in da.dims:
-            da = da.transpose(..., CHANNEL_DIM)
-            space_dims = da.dims[:-1]
-        else:
-            space_dims = da.dims
-        spanning = sorted(str(k) for k, v in da.coords.items() if k not in da.dims and v.dims != (CHANNEL_DIM,))
-        if spanning and not drop_coords:
-            raise InvalidParameterError(
-                f"coordinates {spanning} are not along a single axis or the channel dimension and a Signal cannot "
-                "hold them; pass drop_coords=True to drop them, or keep them beside the Signal"
-            )
-        axes = [_axis_from_coord(da, str(dim)) for dim in space_dims]
-        if CHANNEL_DIM in da.dims:
-            if CHANNEL_DIM in da.coords:
-                names = tuple(str(n) for n in da.coords[CHANNEL_DIM].values.tolist())
-            else:
-                names = Channels.generic(da.sizes[CHANNEL_DIM]).names
-            extra = {
-                str(k): tuple(v.values.tolist())
-                for k, v in da.coords.items()
-                if k != CHANNEL_DIM and v.dims == (CHANNEL_DIM,)
-            }
-            units = {
-                str(k): str(da.coords[k].attrs["units"]) for k in extra if "units" in da.coords[k].attrs
-            }
-            channels = Channels(names, layout=layout, coords=extra, units=units)
-        else:
-            channels = Channels((str(da.name),) if da.name is not None else ("c0",), layout=layout)
-        return cls(da.data, Domain(tuple(axes), kind=kind), channels, attrs)
-
-
-def _axis_from_coord(da: xr.DataArray, dim: str) -> Axis:
-    size = int(da.sizes[dim])
-    if dim not in da.coords:
-        return Axis(dim, size)
-    coord = da.coords[dim]
-    unit = str(coord.attrs.get("units", ""))
-    values = np.asarray(coord.values)
-    if "step" in coord.attrs and "origin" in coord.attrs:
-        axis = Axis(dim, size, step=float(coord.attrs["step"]), origin=float(coord.attrs["origin"]), unit=unit)
-        if not np.allclose(axis.coords, values, rtol=1e-9, atol=1e-12 * abs(axis.step)):
-            raise InvalidParameterError(
-                f"coordinate {dim!r} disagrees with its step/origin attributes; drop them or fix the values"
-            )
-        return axis
-    if values.dtype.kind not in "iuf":
-        raise InvalidTypeError(
-            f"coordinate {dim!r} must be numeric to become an Axis, got dtype {values.dtype}"
-        )
-    if size == 1:
-        return Axis(dim, 1, origin=float(values[0]), unit=unit)
-    steps = np.diff(values.astype(np.float64))
-    step = float((values[-1] - values[0]) / (size - 1))
-    if not np.allclose(steps, step, rtol=1e-6, atol=0):
-        raise InvalidParameterError(
-            f"coordinate {dim!r} is not regularly spaced (steps from {steps.min()} to {steps.max()}); "
-            "a Signal needs regular sampling"
-        )
-    return Axis(dim, size, step=step, origin=float(values[0]), unit=unit)
+        return cls(*from_dataarray(da, kind=kind, drop_coords=drop_coords))

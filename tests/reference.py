@@ -2,7 +2,7 @@
 
 It shares no code with signalspace: the padding widths come from the documented formulas
 (:func:`expected_pads`), the boundary values from :func:`numpy.pad`'s modes, and the sums from a
-plain loop.  Imported by tests/ops/test_conv.py, test_engines.py, test_toeplitz.py and
+plain loop.  Imported by tests/ops/test_conv.py, test_engines.py, test_matrices.py and
 tests/test_parallel.py (pytest puts ``tests/`` on ``sys.path`` through its rootdir conftest).
 """
 

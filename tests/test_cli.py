@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import soundfile
 
+import signalspace as ss
 from signalspace import cli
 
 REPO = Path(__file__).resolve().parents[1]
@@ -146,11 +147,24 @@ def test_no_subcommand_prints_help(capsys):
     assert "info" in out and "gallery" in out
 
 
-def test_notes_subcommand_is_wired_when_available():
-    pytest.importorskip("signalspace.analysis.cli_notes")
+def test_every_subcommand_module_is_wired():
     parser = cli.build_parser()
     subparsers = next(a for a in parser._actions if a.dest == "command")
-    assert "notes" in subparsers.choices
+    assert set(subparsers.choices) == {"info", "gallery", "notes"}
+
+
+def test_python_dash_m_runs_the_same_command(wav):
+    """``python -m signalspace`` is the ``signalspace`` command: same output, same exit codes."""
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    version = subprocess.run([sys.executable, "-m", "signalspace", "--version"], capture_output=True, text=True,
+                             env=env, check=True)
+    assert version.stdout.strip() == f"signalspace {ss.__version__}"
+    info = subprocess.run([sys.executable, "-m", "signalspace", "info", str(wav)], capture_output=True, text=True,
+                          env=env, check=False)
+    assert info.returncode == 0 and "kind:     audio" in info.stdout
+    missing = subprocess.run([sys.executable, "-m", "signalspace", "info", "no-such.wav"], capture_output=True,
+                             text=True, env=env, check=False)
+    assert missing.returncode == 2 and missing.stderr.startswith("signalspace: ")
 
 
 @pytest.mark.skipif(not SCRIPT.exists(), reason="console script not installed in this environment")
@@ -193,6 +207,7 @@ def _notes_output(argv, capsys):
 
 
 def test_notes_chunked_prints_what_the_whole_file_path_prints(melody_wav, tmp_path, capsys):
+    pytest.importorskip("dask", reason="--chunks reads lazily with dask, an optional extra")
     whole, _ = _notes_output(["notes", str(melody_wav), "--csv", str(tmp_path / "whole.csv")], capsys)
     assert "8 notes" in whole and "C4" in whole and "D6" in whole
     for chunks in ("5000", "30000"):
@@ -207,6 +222,7 @@ def test_notes_chunked_prints_what_the_whole_file_path_prints(melody_wav, tmp_pa
 
 
 def test_notes_progress_draws_a_bar_on_stderr_and_keeps_stdout_for_the_notes(melody_wav, capsys):
+    pytest.importorskip("dask", reason="--progress reads lazily with dask, an optional extra")
     whole, _ = _notes_output(["notes", str(melody_wav)], capsys)
     out, err = _notes_output(["notes", str(melody_wav), "--progress", "--chunks", "20000"], capsys)
     assert out == whole
@@ -241,6 +257,7 @@ def test_notes_bad_chunks_or_scheduler_exit_2_naming_the_option(melody_wav, caps
     with pytest.raises(SystemExit) as exc:
         cli.main(["notes", str(melody_wav), "--chunks", "0"])
     assert exc.value.code == 2 and "--chunks" in capsys.readouterr().err
+    pytest.importorskip("distributed", reason="--scheduler needs dask.distributed, an optional extra")
     assert cli.main(["notes", str(melody_wav), "--scheduler", "no-port-here"]) == 2
     err = capsys.readouterr().err
     assert "--scheduler" in err and "no-port-here" in err

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import io
 
-import dask
-import dask.array as da
 import numpy as np
 import pytest
 import scipy.ndimage as ndi
@@ -22,6 +20,9 @@ from hypothesis import strategies as st
 import signalspace as ss
 from signalspace import parallel
 from signalspace.ops.geometry import BOUNDARIES
+
+dask = pytest.importorskip("dask")  # an optional extra: these tests need it
+da = pytest.importorskip("dask.array")
 
 
 @pytest.fixture(autouse=True)

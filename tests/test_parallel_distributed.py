@@ -6,7 +6,6 @@ are compared with scipy.signal.
 
 from __future__ import annotations
 
-import dask.array as da
 import numpy as np
 import pytest
 import scipy.signal
@@ -14,6 +13,7 @@ import scipy.signal
 import signalspace as ss
 from signalspace import parallel
 
+da = pytest.importorskip("dask.array")  # an optional extra: these tests need it
 distributed = pytest.importorskip("distributed")
 
 

@@ -330,25 +330,42 @@ def test_projection_equals_numpy_reduction(shape, reduce, data):
 
 
 # --------------------------------------------------------------------------- registry and errors
-def test_registered_drawer_is_used_for_its_kind():
+def test_the_adapter_of_a_kind_says_how_it_is_drawn():
+    """One registry describes a kind: its adapter either draws the kind itself (plot) or names a picture; a picture
+    that does not take the signal's number of axes, or a kind without adapter, is drawn by the number of axes."""
     calls = []
 
-    def draw_video(signal, ax=None, **kw):
-        calls.append(signal.domain.kind)
-        return ss.plot.slices(signal, ax=ax, pairs=[("row", "col")], **kw)
+    class VideoTest(ss.domains.DomainAdapter):
+        kind = "video-test"
+        axis_names = ("time", "row", "col")
 
-    ss.plot.register("video-test", draw_video)
+        def plot(self, signal, ax=None, **kw):
+            calls.append(signal.kind)
+            return ss.plot.slices(signal, ax=ax, pairs=[("row", "col")], **kw)
+
+    class Sheets(ss.domains.DomainAdapter):
+        kind = "sheets-test"
+        picture = "image"
+
+    ss.register_domain(VideoTest)
+    ss.register_domain(Sheets)
     try:
         d = ss.Domain([ss.Axis("time", 3), ss.Axis("row", 4), ss.Axis("col", 5)], kind="video-test")
         panels = ss.plot.plot(ss.Signal(np.zeros((3, 4, 5)), d))
         assert calls == ["video-test"] and len(panels) == 1
-        with pytest.raises(ss.InvalidParameterError, match="already registered"):
-            ss.plot.register("video-test", ss.plot.slices)
-        assert "video-test" in ss.plot.drawers()
+        sheet = ss.Signal(np.zeros((4, 5)), ss.Domain.from_shape((4, 5), kind="sheets-test"))
+        assert ss.plot.plot(sheet).images  # the named picture
+        stack = ss.Signal(np.zeros((2, 4, 5)), ss.Domain.from_shape((2, 4, 5), kind="sheets-test"))
+        assert len(ss.plot.plot(stack)) == 3  # "image" does not take 3 axes: slices, by the number of axes
     finally:
-        ss.plot.unregister("video-test")
-    with pytest.raises(ss.UnknownNameError, match="video-test"):
-        ss.plot.unregister("video-test")
+        ss.domains.unregister_domain("video-test")
+        ss.domains.unregister_domain("sheets-test")
+    plt.close("all")
+    built_in = {kind: ss.domains.get(kind).picture for kind in ("audio", "image", "phasespace", "spectrogram",
+                                                                 "pianoroll")}
+    assert built_in == {"audio": "waveform", "image": "image", "phasespace": "slices", "spectrogram": "spectrogram",
+                        "pianoroll": "pianoroll"}
+    assert set(built_in.values()) <= set(ss.plot.PICTURES)
 
 
 def test_bad_input_raises_named_errors():
@@ -378,12 +395,11 @@ def test_bad_input_raises_named_errors():
 
 
 def test_importing_plot_does_not_import_matplotlib():
-    code = "import sys, signalspace as ss; ss.plot.drawers(); assert 'matplotlib' not in sys.modules, 'imported'"
+    code = "import sys, signalspace as ss; ss.plot.PICTURES; assert 'matplotlib' not in sys.modules, 'imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_matrix_delegates_to_the_toeplitz_drawing():
-    pytest.importorskip("signalspace.ops._matrix_plot")
+def test_matrix_draws_into_the_given_axes_and_keeps_figures_narrow():
     from scipy.linalg import toeplitz
 
     T = toeplitz([1.0, 2.0, 0.0, 0.0], [1.0, 3.0, 0.0, 0.0])
@@ -403,7 +419,7 @@ def test_pianoroll_drawer_is_the_picture_of_a_roll_with_its_notes():
     right = np.asarray(synthesize(["A5", "G3", "D4"], 0.2, sr=22050))[:, 0]
     stereo = ss.audio.from_array(np.stack([left, right[: left.size]]), 22050, layout="stereo")
     roll, notes = piano_roll(stereo), detect_notes(stereo)
-    assert roll.domain.kind == "pianoroll" and "pianoroll" in ss.plot.drawers()
+    assert roll.domain.kind == "pianoroll" and ss.domains.get("pianoroll").picture == "pianoroll"
     axes = ss.plot.plot(roll, notes=notes)
     assert axes.shape == (2,) and axes[0].figure.get_figwidth() <= ss.plot.MAX_WIDTH
     for c, (name, ax) in enumerate(zip(("L", "R"), axes, strict=True)):

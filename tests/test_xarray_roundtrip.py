@@ -102,8 +102,14 @@ def test_save_and_load_netcdf_for_any_kind(tmp_path):
         path = tmp_path / f"{x.kind}.nc"
         ss.save(x, path)
         assert ss.load(path).identical(x)
-        lazy = ss.load(path, chunks={})
-        assert lazy.is_lazy and lazy.compute().identical(x)
+
+
+def test_load_netcdf_lazily_with_chunks(tmp_path):
+    pytest.importorskip("dask", reason="chunks= reads with dask, an optional extra")
+    x = rich_signal()
+    ss.save(x, tmp_path / "x.nc")
+    lazy = ss.load(tmp_path / "x.nc", chunks={})
+    assert lazy.is_lazy and lazy.compute().identical(x)
 
 
 def test_failed_netcdf_save_leaves_nothing(tmp_path):

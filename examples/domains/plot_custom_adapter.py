@@ -8,26 +8,30 @@ Here we add video, a signal on time × rows × cols with RGB channels, in five
 steps:
 
 1. subclass :class:`~signalspace.domains.DomainAdapter` (axes, layouts,
-   metadata, ``from_array``, ``example``, and file ``load``/``save``);
+   metadata, ``from_array``, ``example``, file ``load``/``save``, and how
+   to draw it);
 2. register it, in the script with :func:`signalspace.register_domain`, or in
    a package with an entry point;
 3. run the conformance checks that every adapter must pass;
 4. convolve a video with the same :class:`signalspace.Conv`, a 3-D kernel over
    time × rows × cols;
-5. teach :func:`signalspace.plot.plot` to draw it with
-   :func:`signalspace.plot.register`.
+5. draw it: :func:`signalspace.plot.plot` asks the adapter.
 """
 
 # %%
 # 1. The adapter
 # --------------
-# Class attributes describe the kind; methods build signals and read and
-# write files (here NumPy's ``.npz``, with the frame rate stored beside the
-# pixels).  ``save`` writes to a temporary file and renames it, so a failed
-# save leaves nothing behind, and reports failures as a
-# :class:`signalspace.SignalspaceError`.
+# Class attributes describe the kind; methods build signals, read and write
+# files (here NumPy's ``.npz``, with the frame rate stored beside the pixels)
+# and draw the kind.  ``save`` writes to a temporary file and renames it, so a
+# failed save leaves nothing behind, and reports failures as a
+# :class:`signalspace.SignalspaceError`.  ``plot`` draws a few frames, one
+# panel each; it takes ``(signal, ax=None, **kw)``, returns its Axes and never
+# calls ``show`` (an adapter may instead name one of the built-in pictures:
+# ``picture = "slices"``).
 import importlib.metadata
 import os
+import shutil
 import sys
 import tempfile
 import types
@@ -39,7 +43,7 @@ import numpy as np
 
 import signalspace as ss
 from signalspace.domains import DomainAdapter
-from signalspace.domains.conformance import check_adapter
+from signalspace.testing import check_adapter
 
 OUT = os.environ.get("SIGNALSPACE_OUT", "out")
 os.makedirs(OUT, exist_ok=True)
@@ -111,6 +115,24 @@ class VideoAdapter(DomainAdapter):
             os.unlink(tmp)
             raise
 
+    def plot(self, signal, ax=None, frames=4, **kw):
+        n = signal.domain.shape[0]
+        picks = np.linspace(0, n - 1, min(frames, n)).round().astype(int)
+        if ax is None:
+            _, axes = plt.subplots(1, len(picks), figsize=(8, 2.0), layout="constrained")
+        else:  # split the given Axes into one panel per frame
+            fig, spec = ax.figure, ax.get_subplotspec().subgridspec(1, len(picks))
+            ax.remove()
+            axes = [fig.add_subplot(spec[0, k]) for k in range(len(picks))]
+        axes = np.atleast_1d(axes)
+        for panel, i in zip(axes, picks, strict=True):
+            ss.plot.image(signal[i], ax=panel, **kw)  # one frame is a 2-D signal
+            panel.set_title(f"t = {signal.domain['time'].coords[i]:.3f} s", fontsize="small")
+            panel.tick_params(labelsize="x-small")
+        for panel in axes[1:]:
+            panel.set_ylabel("")
+        return axes
+
 
 # %%
 # 2. Registering it
@@ -153,11 +175,12 @@ sys.path.insert(0, site)
 ss.domains.refresh()  # discovery is cached: look again
 print(importlib.metadata.version("videoplugin"), ss.domains.available())
 assert isinstance(ss.domains.get("video"), VideoAdapter)
+sys.path.remove(site)  # the discovered adapter stays in the registry's cache; the folder is no longer needed
 
 # %%
 # 3. The conformance checks
 # -------------------------
-# :func:`~signalspace.domains.conformance.check_adapter` runs the contract
+# :func:`~signalspace.testing.check_adapter` runs the contract
 # every adapter keeps: metadata types, ``can_open`` never raising, signals of
 # the right kind and axes, a save → load round trip, and a failed save that
 # leaves no file.  It raises on the first broken rule and otherwise reports
@@ -186,31 +209,9 @@ assert motion.kind == "video" and motion.domain["time"].origin == video.domain["
 # %%
 # 5. Drawing it
 # -------------
-# Without help, :func:`signalspace.plot.plot` would draw a 3-D signal as
-# slices.  A drawer registered for the kind shows a few frames instead; it
-# takes ``(signal, ax=None, **kw)``, returns its Axes and never calls ``show``.
-
-
-@ss.plot.register("video")
-def draw_video(signal, ax=None, frames=4, **kw):
-    n = signal.domain.shape[0]
-    picks = np.linspace(0, n - 1, min(frames, n)).round().astype(int)
-    if ax is None:
-        _, axes = plt.subplots(1, len(picks), figsize=(8, 2.0), layout="constrained")
-    else:  # split the given Axes into one panel per frame
-        fig, spec = ax.figure, ax.get_subplotspec().subgridspec(1, len(picks))
-        ax.remove()
-        axes = [fig.add_subplot(spec[0, k]) for k in range(len(picks))]
-    axes = np.atleast_1d(axes)
-    for panel, i in zip(axes, picks, strict=True):
-        ss.plot.image(signal[i], ax=panel, **kw)  # one frame is a 2-D signal
-        panel.set_title(f"t = {signal.domain['time'].coords[i]:.3f} s", fontsize="small")
-        panel.tick_params(labelsize="x-small")
-    for panel in axes[1:]:
-        panel.set_ylabel("")
-    return axes
-
-
+# :func:`signalspace.plot.plot` (and ``Signal.plot``) asks the adapter of the
+# signal's kind: the video adapter's ``plot`` shows a few frames, where a kind
+# without a picture of its own would be drawn as 2-D slices of its 3 axes.
 fig = plt.figure(figsize=(8, 4.2), layout="constrained")
 top, bottom = fig.subfigures(2, 1)
 video.plot(ax=top.subplots())
@@ -221,10 +222,9 @@ bottom.suptitle("|temporal difference| summed over R, G, B: where the square mov
 fig.savefig(os.path.join(OUT, "custom_adapter_video.png"), dpi=100)
 
 # %%
-# Clean up: the drawer, and the plug-in's folder and module (then the
-# registry forgets "video" at its next look).
-ss.plot.unregister("video")
-sys.path.remove(site)
+# Clean up: the plug-in's module and folder; the registry forgets "video" at
+# its next look.
 del sys.modules["videoplugin"]
+shutil.rmtree(site)
 ss.domains.refresh()
 assert "video" not in ss.domains.available()

@@ -29,7 +29,7 @@ import scipy.ndimage as ndi
 from skimage.transform import resize
 
 import signalspace as ss
-from signalspace.ops.toeplitz import matrix_structure
+from signalspace.ops.structure import matrix_structure
 
 OUT = os.environ.get("SIGNALSPACE_OUT", "out")
 os.makedirs(OUT, exist_ok=True)

@@ -32,7 +32,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import signalspace as ss
-from signalspace.ops.toeplitz import matrix_structure
+from signalspace.ops.structure import matrix_structure
 
 OUT = os.environ.get("SIGNALSPACE_OUT", "out")
 os.makedirs(OUT, exist_ok=True)

@@ -33,8 +33,8 @@ import numpy as np
 from .._errors import InvalidParameterError, InvalidTypeError, ShapeError
 from .._validation import describe, finite_float, one_of, positive_int
 from ..domain import Axis, Channels, Domain
+from ..domains.audio import audio_samples
 from ..signal import Signal
-from .spectral import audio_samples
 from .synth import note_hz, note_name
 
 __all__ = ["BANK_SCALES", "N_KEYS", "PianoBank", "piano_bank", "pitch_kernel"]

@@ -13,10 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import InvalidParameterError, InvalidTypeError, ShapeError
-from .._validation import describe, finite_float, one_of, positive_int
-from ..domain import Axis, Channels, Domain
-from ..signal import Signal
+from .._errors import InvalidParameterError, InvalidTypeError
+from .._validation import describe, one_of, positive_int
+from ..domain import Axis, Domain
+from ..domains.audio import audio_samples
+from ..domains.spectrogram import KIND
+from ..signal import Signal, is_lazy
 
 __all__ = ["SCALES", "spectrogram"]
 
@@ -26,94 +28,8 @@ SCALES = ("magnitude", "power", "db", "power_db", "complex")
 #: Padding modes of ``spectrogram(..., center=True)``: the :func:`numpy.pad` modes :func:`librosa.stft` takes.
 PAD_MODES = ("constant", "edge", "linear_ramp", "reflect", "symmetric")
 
-#: Domain kind of spectrogram signals.
-SPECTROGRAM_KIND = "spectrogram"
-
-
-def audio_samples(x: Any, sr: float | None, name: str = "x") -> tuple[np.ndarray, float, Channels, float]:
-    """Samples ``(n, c)``, sample rate, channels and start time of an audio-like input.
-
-    ``x`` is a Signal on one (time) axis, whose step is ``1 / sr``, or an array
-    of shape ``(n,)`` or ``(n, c)`` together with ``sr``.  Never copies more than
-    a conversion to a float array needs.  Integer samples are PCM and scaled to
-    [-1, 1) as :func:`signalspace.audio.load` (soundfile) reads them
-    (:func:`pcm_to_float`).  NaN or infinite samples are an
-    :class:`~signalspace.InvalidParameterError` naming the first one.
-    """
-    if isinstance(x, Signal):
-        if x.ndim != 1:
-            raise ShapeError(
-                f"{name} must be a signal on one (time) axis, got a signal on {x.ndim} axes {x.domain!r}"
-            )
-        axis = x.domain.axes[0]
-        signal_sr = 1.0 / axis.step
-        if signal_sr <= 0:
-            raise InvalidParameterError(
-                f"{name} has a time axis with negative step {axis.step}; a sample rate must be > 0"
-            )
-        if sr is not None:
-            given = finite_float(sr, "sr", positive=True)
-            if not np.isclose(given, signal_sr, rtol=1e-9):
-                raise InvalidParameterError(
-                    f"sr={given} disagrees with the sample rate of {name} ({signal_sr} Hz, "
-                    f"from its time step {axis.step} s); leave sr out for a Signal"
-                )
-        values = np.asarray(x)
-        if values.dtype.kind == "c":
-            raise InvalidTypeError(f"{name} must be real audio, got complex values ({values.dtype})")
-        values = _finite(pcm_to_float(values), name)
-        return values, signal_sr, x.channels, axis.origin
-    if sr is None:
-        raise InvalidParameterError(f"sr (the sample rate in Hz) is required when {name} is an array, got None")
-    sr = finite_float(sr, "sr", positive=True)
-    try:
-        values = np.asarray(x)
-    except Exception as exc:
-        raise InvalidTypeError(f"{name} must be a Signal or an array, got {describe(x)}: {exc}") from None
-    if values.dtype.kind not in "biuf":
-        raise InvalidTypeError(f"{name} must be real audio samples, got {describe(values)}")
-    if values.ndim == 1:
-        values = values[:, np.newaxis]
-    if values.ndim != 2:
-        raise ShapeError(f"{name} must have shape (n,) or (n, channels), got shape {values.shape}")
-    if values.shape[1] == 0:
-        raise ShapeError(f"{name} must have at least one channel, got shape {values.shape}")
-    return _finite(pcm_to_float(values), name), sr, Channels.generic(values.shape[1]), 0.0
-
-
-def pcm_to_float(values: Any) -> Any:
-    """Samples as float64; integer PCM scaled to [-1, 1) the way soundfile reads PCM files.
-
-    Signed ``b`` bits: ``v / 2**(b - 1)`` (int16 ``-32768 .. 32767`` becomes ``-1 .. 32767/32768``);
-    unsigned (8-bit WAV style): ``(v - 2**(b - 1)) / 2**(b - 1)``.  Floats and booleans are only
-    converted.  Works on numpy and dask arrays (lazily for dask).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from signalspace.analysis.spectral import pcm_to_float
-    >>> pcm_to_float(np.array([-32768, 0, 16384], dtype=np.int16)).tolist()
-    [-1.0, 0.0, 0.5]
-    >>> pcm_to_float(np.array([0, 128, 255], dtype=np.uint8)).tolist()
-    [-1.0, 0.0, 0.9921875]
-    """
-    kind = values.dtype.kind
-    if kind in "iu":
-        half = float(2 ** (8 * values.dtype.itemsize - 1))
-        values = values.astype(np.float64)
-        return (values - half if kind == "u" else values) / half
-    return values.astype(np.float64, copy=False)
-
-
-def _finite(values: np.ndarray, name: str) -> np.ndarray:
-    """``values`` (n, c) if all finite, else an error naming the first bad sample."""
-    finite = np.isfinite(values)
-    if not finite.all():
-        i, c = np.argwhere(~finite)[0]
-        raise InvalidParameterError(
-            f"{name} must contain finite audio samples, got {values[i, c]} at sample {i} of channel {c}"
-        )
-    return values
+#: Domain kind of spectrogram signals (their adapter: :mod:`signalspace.domains.spectrogram`).
+SPECTROGRAM_KIND = KIND
 
 
 def spectrogram(
@@ -188,8 +104,6 @@ def spectrogram(
     1000.0
     """
     import librosa
-
-    from ..signal import is_lazy
 
     if is_lazy(x.values if isinstance(x, Signal) else x):
         raise InvalidTypeError(

@@ -52,6 +52,7 @@ import numpy as np
 from .._errors import InvalidParameterError, InvalidTypeError
 from .._validation import describe
 from ..domain import Channels
+from ..domains.audio import audio_samples
 from ..signal import Signal
 from .notes import NoteEvent, NoteTable
 from .pianoroll import (
@@ -66,7 +67,6 @@ from .pianoroll import (
     _roll_signal,
 )
 from .pitch import _midi_hz
-from .spectral import audio_samples
 
 __all__ = ["DetectionParams", "Segment", "detect_notes", "transcribe"]
 
@@ -87,7 +87,7 @@ class DetectionParams:
         Prior partial amplitudes ``h ** -prior_decay`` (before learning; 0 is flat, 1 is ``1/h``).
     sparsity : float, default 1.0
         L1 weight of the activations, in units of the roll's mean: larger explains the roll with fewer notes.
-    iterations : int, default 60
+    iterations : int, default 30
         Multiplicative updates of the activations per factorisation.
     floor_db : float, default -30.0
         Level (dB relative to the recording's loudest activation) at which a key is on with probability 1/2.
@@ -146,7 +146,7 @@ class DetectionParams:
     n_partials: int = 10
     prior_decay: float = 0.5
     sparsity: float = 1.0
-    iterations: int = 60
+    iterations: int = 30
     floor_db: float = -30.0
     relative_db: float = -15.0
     relative_window: float = 0.1
@@ -241,18 +241,25 @@ def _templates(responses: np.ndarray, amplitudes: np.ndarray) -> np.ndarray:
 
 
 def _activations(roll: np.ndarray, templates: np.ndarray, params: DetectionParams, scale: float) -> np.ndarray:
-    """Non-negative ``A`` with ``roll ~ A @ templates`` (KL divergence plus an L1 penalty), frames in blocks."""
-    eps = 1e-9
-    penalty = params.sparsity * scale
-    denominator = templates.sum(axis=1)[None, :] + penalty + eps
-    out = np.empty((roll.shape[0], templates.shape[0]))
+    """Non-negative ``A`` with ``roll ~ A @ templates`` (KL divergence plus an L1 penalty), in float32.
+
+    Frames are independent given the templates: they are solved in blocks, and
+    frames whose loudest key is 40 dB below ``floor_db`` (silence, for this
+    purpose) get no activation at all.
+    """
+    eps = np.float32(1e-9)
+    w = templates.astype(np.float32)
+    denominator = w.sum(axis=1)[None, :] + np.float32(params.sparsity * scale) + eps
+    out = np.zeros((roll.shape[0], w.shape[0]), dtype=np.float32)
+    audible = np.flatnonzero(roll.max(axis=1) > 10 ** ((params.floor_db - 40) / 20))
     block = 4096
-    for t0 in range(0, roll.shape[0], block):
-        e = roll[t0 : t0 + block]
-        a = np.full((e.shape[0], templates.shape[0]), scale + eps)
+    for i in range(0, audible.size, block):
+        rows = audible[i : i + block]
+        e = roll[rows].astype(np.float32)
+        a = np.full((rows.size, w.shape[0]), np.float32(scale) + eps, dtype=np.float32)
         for _ in range(params.iterations):
-            a *= ((e / (a @ templates + eps)) @ templates.T) / denominator
-        out[t0 : t0 + block] = a
+            a *= ((e / (a @ w + eps)) @ w.T) / denominator
+        out[rows] = a
     return out
 
 
@@ -273,9 +280,9 @@ def _learned_amplitudes(
     gram_a = activations.T @ activations  # (n, n')
     cross = activations.T @ roll  # (n, k)
     # column (h, b) of the design is vec((A * w[:, b]) @ responses[h])
-    rt = np.einsum("hnk,gmk->hngm", responses, responses)  # (h, n, h', n')
-    gram = np.einsum("nb,mc,nm,hngm->hbgc", w, w, gram_a, rt).reshape(n_partials * n_bands, -1)
-    rhs = np.einsum("nb,hnk,nk->hb", w, responses, cross).ravel()
+    rt = np.einsum("hnk,gmk->hngm", responses, responses, optimize=True)  # (h, n, h', n')
+    gram = np.einsum("nb,mc,nm,hngm->hbgc", w, w, gram_a, rt, optimize=True).reshape(n_partials * n_bands, -1)
+    rhs = np.einsum("nb,hnk,nk->hb", w, responses, cross, optimize=True).ravel()
     scale = max(float(np.trace(gram)) / gram.shape[0], 1e-300)
     diff = np.zeros((n_partials * (n_bands - 1), n_partials * n_bands))
     rows = np.arange(diff.shape[0])

@@ -4,8 +4,9 @@
 adapter, ``register_domain`` adds one for the session, and packages provide
 adapters through the entry-point group ``"signalspace.domains"``.  The adapter
 modules themselves (:mod:`~signalspace.domains.audio`,
-:mod:`~signalspace.domains.image`, :mod:`~signalspace.domains.phasespace`)
-are imported only when used.
+:mod:`~signalspace.domains.image`, :mod:`~signalspace.domains.phasespace`,
+:mod:`~signalspace.domains.spectrogram`, :mod:`~signalspace.domains.pianoroll`)
+are attributes of this package, imported only when used.
 
 Examples
 --------
@@ -16,6 +17,7 @@ Examples
 
 from __future__ import annotations
 
+from .._lazy import lazy_getattr
 from .base import AdapterNotSupportedError, DomainAdapter
 from .registry import (
     BUILTINS,
@@ -44,3 +46,14 @@ __all__ = [
     "save",
     "unregister_domain",
 ]
+
+#: the adapter modules, imported on first use
+_LAZY: dict[str, tuple[str, str | None]] = {
+    kind: (f"signalspace.domains.{kind}", None) for kind in ("audio", "image", "phasespace", "pianoroll", "spectrogram")
+}
+
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__) | set(_LAZY))

@@ -33,8 +33,10 @@ import numpy as np
 from .._errors import FileFormatError, InvalidParameterError, InvalidTypeError
 from .._io import as_path, atomic_path
 from .._validation import describe, positive_int
+from ..parallel import compute, current_client, progress_active
 from ..signal import Signal, is_lazy
-from .audio import _INEXACT_SEEK, _check_samples, _mix_mono, _probe, _writable_rate, from_array, resolve_format
+from ._audio_files import INEXACT_SEEK, check_samples, mix_mono, probe, resolve_format, writable_rate
+from ._audio_signal import from_array
 
 __all__ = ["load_lazy", "save_streaming"]
 
@@ -73,7 +75,7 @@ class _SoundFileBlocks:
                 f"read {data.shape[0]} (was it changed since load_lazy?)"
             )
         if self.mono:
-            data = _mix_mono(data)
+            data = mix_mono(data)
         return data[::step, key[1]]
 
 
@@ -151,14 +153,14 @@ def load_lazy(
     >>> float(x.values[500, 1].compute()) == float(soundfile.read(path)[0][500, 1])
     True
     """
-    info = _probe(path, mono=mono, offset=offset, duration=duration, dtype=dtype)
+    info = probe(path, mono=mono, offset=offset, duration=duration, dtype=dtype)
     p, rate, start, frames = info.path, info.rate, info.start, info.frames
     if not info.seekable:
         raise FileFormatError(
             f"audio file {str(p)!r} ({info.format}/{info.subtype}) is not seekable, so it cannot be read in chunks; "
             "read it whole with ss.audio.load(path) (no chunks=)"
         )
-    if info.format in _INEXACT_SEEK:
+    if info.format in INEXACT_SEEK:
         raise FileFormatError(
             f"chunks= cannot read audio file {str(p)!r}: libsndfile's seek in {info.format}/{info.subtype} files is "
             "not sample-exact, so chunk-by-chunk reads would return wrong samples; read it whole with "
@@ -188,8 +190,6 @@ def load_lazy(
 
 def _parallel_blocks() -> int:
     """How many chunks to compute at once: the active cluster's threads, else the local cores."""
-    from ..parallel import current_client
-
     client = current_client()
     if client is not None:
         try:
@@ -257,9 +257,7 @@ def save_streaming(
     """
     import soundfile as sf
 
-    from ..parallel import compute, progress_active
-
-    rate = _writable_rate(sig, "sig")
+    rate = writable_rate(sig, "sig")
     step = _parallel_blocks() if blocks_at_once is None else positive_int(blocks_at_once, "blocks_at_once")
     target = as_path(path)
     format, subtype = resolve_format(target, format, subtype, sig.attrs.get("subtype"))
@@ -299,7 +297,7 @@ def save_streaming(
                         parts = fetch(group)
                     for (a, _), part in zip(group, parts, strict=True):
                         part = np.asarray(part)
-                        _check_samples(part, subtype, target, first=a, name="sig")
+                        check_samples(part, subtype, target, first=a, name="sig")
                         try:
                             f.write(part)
                         except (RuntimeError, ValueError, TypeError) as exc:

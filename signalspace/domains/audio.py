@@ -26,27 +26,34 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
-from .._errors import (
-    FileFormatError,
-    InvalidParameterError,
-    InvalidTypeError,
-    ShapeError,
-    SignalspaceError,
-    UnknownNameError,
+from .._errors import FileFormatError, InvalidParameterError
+from .._io import as_path, atomic_path
+from ..signal import Signal
+from ._audio_files import (
+    check_samples,
+    checked_file,
+    mix_mono,
+    resolve_format,
+    soundfile_module,
+    writable_rate,
 )
-from .._io import as_path, atomic_path, existing_file
-from .._validation import describe, finite_float
-from ..domain import Axis, Channels, Domain
-from ..signal import Signal, is_lazy
+from ._audio_signal import (
+    KIND,
+    LAYOUTS,
+    audio_samples,
+    check_sr,
+    from_array,
+    pcm_to_float,
+    sample_rate,
+    to_librosa,
+)
+from ._audio_stream import load_lazy, save_streaming
 from .base import DomainAdapter
 
 __all__ = [
@@ -54,323 +61,18 @@ __all__ = [
     "KIND",
     "LAYOUTS",
     "AudioAdapter",
+    "audio_samples",
     "from_array",
     "load",
+    "pcm_to_float",
+    "resolve_format",
     "sample_rate",
     "save",
     "to_librosa",
 ]
 
-KIND = "audio"
-
-#: Channel layouts: name -> channel names, in file (WAVE_FORMAT_EXTENSIBLE) order.
-LAYOUTS: dict[str, tuple[str, ...]] = {
-    "mono": ("M",),
-    "stereo": ("L", "R"),
-    "5.1": ("FL", "FR", "FC", "LFE", "SL", "SR"),
-    "7.1": ("FL", "FR", "FC", "LFE", "BL", "BR", "SL", "SR"),
-}
-
 #: Extensions this adapter claims first (any format libsndfile reads is accepted).
 EXTENSIONS: tuple[str, ...] = (".wav", ".flac", ".ogg", ".aiff", ".aif", ".au", ".caf", ".w64", ".rf64", ".mp3")
-
-#: Sample types a file can be read as (soundfile's ``dtype``); shared with the lazy reader.
-_DTYPES = ("float32", "float64", "int16", "int32")
-
-#: Subtypes that store floating-point samples or feed a floating-point codec: samples beyond [-1, 1]
-#: survive a write.  Every other subtype (PCM_16, PCM_24, FLAC's PCM, ULAW, ADPCM...) is fixed-point:
-#: libsndfile clips float samples to full scale without a word, so :func:`save` refuses them.
-_FLOAT_SUBTYPES = frozenset({"FLOAT", "DOUBLE", "VORBIS", "OPUS", "MPEG_LAYER_I", "MPEG_LAYER_II", "MPEG_LAYER_III"})
-
-#: Major formats whose seek is not sample-exact in libsndfile 1.2: a seek followed by a read differs from
-#: the same frames of a whole read (measured with soundfile on synthesized melodies: MP3 by up to 0.6 almost
-#: everywhere; OGG/Vorbis by up to 1.0 from some positions of some streams; OGG/Opus by 1e-8 to 4e-7).
-#: Chunked (lazy) reads seek once per chunk, so they are refused for these.  Every other subtype that
-#: reports itself seekable (PCM, FLOAT, FLAC, ALAC, IMA/MS ADPCM...) read back exactly in the same sweep.
-_INEXACT_SEEK = frozenset({"MP3", "OGG"})
-
-
-# ----------------------------------------------------------------- helpers
-def _check_sr(sr: Any, name: str = "sr") -> float:
-    return finite_float(sr, name, positive=True)
-
-
-def _channels(layout: Any, c: int) -> Channels:
-    if layout is None:
-        for name, names in LAYOUTS.items():
-            if len(names) == c:
-                return Channels(names, layout=name)
-        return Channels.generic(c, prefix="ch")
-    if isinstance(layout, Channels):
-        channels = layout
-    elif isinstance(layout, str):
-        if layout not in LAYOUTS:
-            raise UnknownNameError(
-                f"layout must be one of {', '.join(map(repr, LAYOUTS))} (or a Channels), got {layout!r}"
-            )
-        channels = Channels(LAYOUTS[layout], layout=layout)
-    else:
-        raise InvalidTypeError(f"layout must be a layout name, a Channels or None, got {describe(layout)}")
-    if len(channels) != c:
-        raise ShapeError(
-            f"layout {channels.layout or list(channels.names)!r} has {len(channels)} channels "
-            f"{list(channels.names)}, but the audio has {c}"
-        )
-    return channels
-
-
-def _time_axis(n: int, sr: float, origin: float = 0.0) -> Axis:
-    return Axis("time", n, step=1.0 / sr, origin=origin, unit="s")
-
-
-def _domain(n: int, sr: float, origin: float = 0.0) -> Domain:
-    return Domain((_time_axis(n, sr, origin),), kind=KIND)
-
-
-def sample_rate(signal: Signal) -> float | int:
-    """Sample rate in Hz of a 1-D signal on a time axis (``1 / step``).
-
-    Returned as an ``int`` when it is one (to 1e-9 relative), which is what
-    soundfile and most audio code expect.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> import signalspace as ss
-    >>> ss.audio.sample_rate(ss.audio.from_array(np.zeros(10), sr=22050))
-    22050
-    """
-    if not isinstance(signal, Signal):
-        raise InvalidTypeError(f"signal must be a signalspace.Signal, got {describe(signal)}")
-    if signal.ndim != 1:
-        raise ShapeError(
-            f"signal must have one (time) axis to have a sample rate, got {signal.ndim} axes {signal.domain.names}"
-        )
-    rate = 1.0 / signal.domain.axes[0].step
-    nearest = round(rate)
-    if nearest > 0 and abs(rate - nearest) <= 1e-9 * abs(rate):
-        return int(nearest)
-    return rate
-
-
-# --------------------------------------------------------------- public API
-def from_array(
-    y: Any, sr: float, layout: str | Channels | None = None, *, channels_last: bool = False, offset: float = 0.0
-) -> Signal:
-    """An audio Signal from a librosa-style array.
-
-    Parameters
-    ----------
-    y : array_like
-        ``(n,)`` mono, or ``(c, n)`` as librosa returns multi-channel audio;
-        with ``channels_last=True``, ``(n, c)`` as soundfile returns it.
-        The data are copied: the Signal never shares memory with ``y``
-        (dask arrays stay lazy).
-    sr : float
-        Sample rate in Hz, > 0.
-    layout : str or Channels, optional
-        ``"mono"``, ``"stereo"``, ``"5.1"``, ``"7.1"`` or explicit Channels.
-        By default the layout with ``c`` channels, else channels ``ch0, ch1...``.
-    channels_last : bool, default False
-        Read a 2-D ``y`` as ``(n, c)`` instead of ``(c, n)``.
-    offset : float, default 0.0
-        Time of the first sample in seconds.
-
-    Returns
-    -------
-    Signal
-        Kind ``"audio"``, values ``(n, c)``.
-
-    Raises
-    ------
-    ShapeError
-        When ``y`` is empty, has more than 2 axes, has more channels than
-        samples (likely an ``(n, c)`` array: pass ``channels_last=True``) or
-        does not match ``layout``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> import signalspace as ss
-    >>> x = ss.audio.from_array(np.zeros(6 * 100).reshape(6, 100), sr=48000)
-    >>> x.shape, x.channels.layout
-    ((100, 6), '5.1')
-    >>> ss.audio.from_array(np.zeros((100, 2)), sr=8000, channels_last=True).channels.names
-    ('L', 'R')
-    """
-    rate = _check_sr(sr)
-    origin = finite_float(offset, "offset")
-    if not isinstance(channels_last, bool):
-        raise InvalidTypeError(f"channels_last must be True or False, got {describe(channels_last)}")
-    lazy = is_lazy(y)
-    array = y if lazy else np.asarray(y)
-    if array.ndim not in (1, 2):
-        raise ShapeError(
-            f"y must have shape (n,) or (c, n){' / (n, c)' if channels_last else ''}, got shape {tuple(array.shape)}"
-        )
-    if array.size == 0:
-        raise ShapeError(f"y must contain samples, got an empty array of shape {tuple(array.shape)}")
-    if array.ndim == 1:
-        frames = array[:, np.newaxis]
-    else:
-        frames = array if channels_last else array.T
-    n, c = frames.shape
-    if c > n and c > 8 and layout is None:
-        raise ShapeError(
-            f"y of shape {tuple(array.shape)} would give {c} channels of {n} samples; "
-            f"{'is it (c, n)? pass channels_last=False' if channels_last else 'is it (n, c)? pass channels_last=True'}"
-            " or give layout= to confirm"
-        )
-    channels = _channels(layout, c)
-    values = frames if lazy else np.array(frames, copy=True, order="C")
-    return Signal(values, _domain(n, rate, origin), channels)
-
-
-def to_librosa(signal: Signal) -> np.ndarray:
-    """The samples in librosa's layout: ``(n,)`` for one channel, ``(c, n)`` otherwise.
-
-    Returns a new C-contiguous numpy array (a dask signal is computed).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> import signalspace as ss
-    >>> x = ss.audio.from_array(np.arange(6.0).reshape(2, 3), sr=10)
-    >>> ss.audio.to_librosa(x)
-    array([[0., 1., 2.],
-           [3., 4., 5.]])
-    """
-    sample_rate(signal)  # checks it is a 1-D signal
-    values = np.asarray(signal)
-    if values.shape[-1] == 1:
-        return np.array(values[:, 0], copy=True)
-    return np.array(values.T, order="C", copy=True)
-
-
-def _soundfile():
-    import soundfile
-
-    return soundfile
-
-
-def _open_error(path: os.PathLike[str] | str, exc: Exception) -> FileFormatError:
-    return FileFormatError(f"cannot read audio file {str(path)!r}: {exc}")
-
-
-class _AudioFile(NamedTuple):
-    """What :func:`_checked_file` learned about a file and the frames a read asked for."""
-
-    path: Path
-    rate: int
-    format: str
-    subtype: str
-    channels: int
-    seekable: bool
-    start: int  #: first frame to read (``offset`` in frames)
-    frames: int  #: number of frames to read (>= 1), up to the end of the file
-
-
-@contextlib.contextmanager
-def _checked_file(
-    path: Any, *, mono: Any, offset: Any, duration: Any, dtype: Any
-) -> Iterator[tuple[Any, _AudioFile]]:
-    """Check the read arguments, open ``path`` with soundfile and yield ``(SoundFile, _AudioFile)``.
-
-    The one place where both readers (eager :func:`load` and the lazy
-    ``_audio_stream.load_lazy``) validate ``dtype``/``mono``/``offset``/``duration``,
-    detect a truncated file, turn ``offset``/``duration`` into frames and wrap
-    libsndfile's errors (also those raised by the caller's reads in the block)
-    into :class:`~signalspace.FileFormatError`.
-    """
-    p = existing_file(path)
-    if not isinstance(dtype, str) or dtype not in _DTYPES:
-        raise InvalidParameterError(f"dtype must be one of {', '.join(map(repr, _DTYPES))}, got {describe(dtype)}")
-    if not isinstance(mono, bool):
-        raise InvalidTypeError(f"mono must be True or False, got {describe(mono)}")
-    start_s = finite_float(offset, "offset")
-    if start_s < 0:
-        raise InvalidParameterError(f"offset must be >= 0 seconds, got {start_s}")
-    length_s = None if duration is None else finite_float(duration, "duration", positive=True)
-    sf = _soundfile()
-    try:
-        with sf.SoundFile(str(p)) as f:
-            # libsndfile reads a truncated file silently but logs "data : 32000 (should be 15978)"
-            complaints = [line.strip() for line in (f.extra_info or "").splitlines() if "should be" in line]
-            if complaints:
-                raise FileFormatError(
-                    f"audio file {str(p)!r} is truncated or corrupt: its header declares more data than the file "
-                    f"holds (libsndfile: {'; '.join(complaints)})"
-                )
-            rate, total = f.samplerate, f.frames
-            if total <= 0:
-                raise FileFormatError(f"audio file {str(p)!r} holds no samples")
-            start = round(start_s * rate)
-            if start >= total:
-                raise InvalidParameterError(
-                    f"offset {start_s} s is past the end of {str(p)!r} ({total / rate:.6g} s long)"
-                )
-            frames = total - start if length_s is None else min(total - start, max(1, round(length_s * rate)))
-            yield f, _AudioFile(p, rate, f.format, f.subtype, f.channels, f.seekable(), start, frames)
-    except SignalspaceError:
-        raise
-    except (RuntimeError, OSError, ValueError, TypeError) as exc:  # soundfile's LibsndfileError is a RuntimeError
-        raise _open_error(p, exc) from exc
-
-
-def _probe(path: Any, *, mono: Any, offset: Any, duration: Any, dtype: Any) -> _AudioFile:
-    """What :func:`_checked_file` learns, without reading samples (the lazy reader's entry)."""
-    with _checked_file(path, mono=mono, offset=offset, duration=duration, dtype=dtype) as (_, info):
-        return info
-
-
-def _mix_mono(data: np.ndarray) -> np.ndarray:
-    """Average ``(n, c)`` frames into one channel in float64, as librosa's ``to_mono``; integers are rounded."""
-    if data.shape[1] == 1:
-        return data
-    mixed = data.mean(axis=1, dtype=np.float64, keepdims=True)
-    return (np.round(mixed) if data.dtype.kind == "i" else mixed).astype(data.dtype)
-
-
-def _writable_rate(signal: Any, name: str = "signal") -> int:
-    """The integer sample rate of a Signal that can be written to a file, or the error saying why not."""
-    if not isinstance(signal, Signal):
-        raise InvalidTypeError(f"{name} must be a signalspace.Signal, got {describe(signal)}")
-    rate = sample_rate(signal)
-    if not isinstance(rate, int):
-        raise InvalidParameterError(
-            f"{name}'s sample rate must be a whole number of Hz to be written to a file, got {rate}"
-        )
-    if signal.dtype.kind not in "if":
-        raise InvalidTypeError(f"{name} values must be integer or float to be written, got dtype {signal.dtype}")
-    return rate
-
-
-def _check_samples(
-    data: np.ndarray, subtype: str | None, target: Path, *, first: int = 0, name: str = "signal"
-) -> None:
-    """Refuse float samples a write would corrupt: NaN/inf anywhere, or beyond [-1, 1] for a fixed-point subtype.
-
-    ``first`` is the frame index of ``data[0]`` in the whole signal (for streamed blocks).
-    """
-    if data.dtype.kind != "f":
-        return  # integers are written as raw PCM values: nothing to clip
-    finite = np.isfinite(data)
-    if not finite.all():
-        bad = first + int(np.flatnonzero(~finite.all(axis=1))[0])
-        raise InvalidParameterError(
-            f"{name} holds NaN or infinite samples (first at frame {bad}); cannot write {str(target)!r}"
-        )
-    if subtype in _FLOAT_SUBTYPES or data.size == 0:
-        return
-    magnitude = np.abs(data).max(axis=1)
-    peak = float(magnitude.max())
-    if peak > 1.0:
-        where = first + int(magnitude.argmax())
-        raise InvalidParameterError(
-            f"{name} peaks at {peak:.6g} (frame {where}), outside the full scale [-1, 1] of subtype {subtype!r}: "
-            f"writing {str(target)!r} would clip it. Normalize it first (e.g. x * (0.9 / {peak:.6g})), or keep the "
-            "values with a floating-point subtype (subtype='FLOAT' for WAV/AIFF/CAF)"
-        )
 
 
 def load(
@@ -441,11 +143,9 @@ def load(
     if chunks is not None:
         if sr is not None:
             raise InvalidParameterError(f"sr={sr!r} (resampling) is not available with chunks={chunks!r}")
-        from ._audio_stream import load_lazy
-
         return load_lazy(path, chunks=chunks, mono=mono, offset=offset, duration=duration, dtype=dtype)
-    target = None if sr is None else _check_sr(sr)
-    with _checked_file(path, mono=mono, offset=offset, duration=duration, dtype=dtype) as (f, info):
+    target = None if sr is None else check_sr(sr)
+    with checked_file(path, mono=mono, offset=offset, duration=duration, dtype=dtype) as (f, info):
         if info.start:
             f.seek(info.start)
         # a whole read (frames=-1) does not trust the header's frame count; a duration reads that many frames
@@ -455,7 +155,7 @@ def load(
         raise FileFormatError(f"audio file {str(p)!r} holds no samples")
     rate: float = file_sr
     if mono:
-        data = _mix_mono(data)
+        data = mix_mono(data)
     if target is not None and target != file_sr:
         if data.dtype.kind != "f":
             raise InvalidParameterError(
@@ -524,17 +224,15 @@ def save(
     signalspace._errors.InvalidParameterError: signal peaks at 1.5 (frame 1), outside the full scale [-1, 1] ...
     >>> ss.audio.save(loud * (0.9 / 1.5), path)           # normalized: written as PCM_16
     """
-    rate = _writable_rate(signal)
+    rate = writable_rate(signal)
     if signal.is_lazy:  # dask values: computed and written chunk by chunk
-        from ._audio_stream import save_streaming
-
         save_streaming(signal, path, subtype, format=format)
         return
     target = as_path(path)
     format, subtype = resolve_format(target, format, subtype, signal.attrs.get("subtype"))
     data = np.asarray(signal)
-    _check_samples(data, subtype, target)
-    sf = _soundfile()
+    check_samples(data, subtype, target)
+    sf = soundfile_module()
     with atomic_path(target) as tmp:
         try:
             sf.write(str(tmp), data, rate, subtype=subtype, format=format)
@@ -542,41 +240,12 @@ def save(
             raise FileFormatError(f"cannot write audio file {str(target)!r}: {exc}") from exc
 
 
-def resolve_format(target: Any, format: str | None, subtype: str | None, own: Any) -> tuple[str, str | None]:
-    """The soundfile (format, subtype) to write ``target`` with.
-
-    The format comes from ``format`` or the file extension; the subtype from
-    ``subtype``, else the signal's own (``own``, from ``attrs["subtype"]``) when
-    the format accepts it, else soundfile's default for the format
-    (``soundfile.default_subtype``; None only for formats without one).
-    """
-    sf = _soundfile()
-    formats = sf.available_formats()
-    if format is None:
-        format = target.suffix[1:].upper()
-        if format not in formats:
-            raise FileFormatError(
-                f"cannot tell the audio format of path {str(target)!r} from its extension; use one of "
-                f"{', '.join('.' + f.lower() for f in formats)} or pass format="
-            )
-    elif format not in formats:
-        raise UnknownNameError(f"format must be one of {', '.join(formats)}, got {format!r}")
-    if subtype is None:
-        subtype = own if isinstance(own, str) and sf.check_format(format, own) else sf.default_subtype(format)
-    elif not isinstance(subtype, str) or not sf.check_format(format, subtype):
-        raise UnknownNameError(
-            f"subtype must be one of {', '.join(sf.available_subtypes(format))} for format {format}, "
-            f"got {describe(subtype)}"
-        )
-    return format, subtype
-
-
 def _can_open(path: Any) -> bool:
     try:
         p = as_path(path)
         if not p.is_file():
             return False
-        _soundfile().info(str(p))
+        soundfile_module().info(str(p))
         return True
     except Exception:
         return False
@@ -592,6 +261,7 @@ class AudioAdapter(DomainAdapter):
     dimensionality = "1-D time"
     typical_channels = (1, 2, 6, 8)
     extensions = EXTENSIONS
+    picture = "waveform"
 
     def can_open(self, path: str | os.PathLike[str]) -> bool:
         """True when libsndfile recognizes the file (``soundfile.info`` succeeds)."""

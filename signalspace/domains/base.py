@@ -56,6 +56,13 @@ class DomainAdapter:
         Typical channel counts, e.g. ``(1, 2, 6)`` for audio.
     extensions : tuple of str
         File extensions (lower case, with the dot) the adapter reads and writes.
+    picture : str or None
+        How :func:`signalspace.plot.plot` draws the adapter's signals: the
+        name of one of :data:`signalspace.plot.PICTURES` (``"waveform"``,
+        ``"image"``, ``"spectrogram"``, ``"slices"``, ``"pianoroll"``), used
+        when it takes the signal's number of axes.  An adapter that overrides
+        :meth:`plot` draws its signals itself instead; with neither, the
+        number of axes decides.
 
     Examples
     --------
@@ -84,6 +91,7 @@ class DomainAdapter:
     dimensionality: ClassVar[str] = ""
     typical_channels: ClassVar[tuple[int, ...]] = ()
     extensions: ClassVar[tuple[str, ...]] = ()
+    picture: ClassVar[str | None] = None
 
     # ------------------------------------------------------------ operations
     def can_open(self, path: str | PathLike[str]) -> bool:
@@ -105,6 +113,14 @@ class DomainAdapter:
     def example(self) -> Signal:
         """A small Signal of this kind, used by conformance checks and demos."""
         raise self._unsupported("example()", "it provides no example signal")
+
+    def plot(self, signal: Signal, ax: Any = None, **kw: Any) -> Any:
+        """Draw a Signal of this kind: return the matplotlib Axes (or an array of them), never show.
+
+        Override it for a picture of your own (:func:`signalspace.plot.plot`
+        calls it); the built-in adapters name a picture instead (``picture``).
+        """
+        raise self._unsupported("plot()", "it names a picture or none (see `picture`)")
 
     # --------------------------------------------------------------- helpers
     def channels(self, layout: str | Channels) -> Channels:
@@ -137,7 +153,7 @@ class DomainAdapter:
         return method is not None and method is not getattr(DomainAdapter, operation, None)
 
     def _unsupported(self, operation: str, why: str) -> AdapterNotSupportedError:
-        supported = [op for op in ("load", "save", "from_array", "can_open", "example") if self.supports(op)]
+        supported = [op for op in ("load", "save", "from_array", "can_open", "example", "plot") if self.supports(op)]
         return AdapterNotSupportedError(
             f"the {self.kind!r} adapter does not support {operation}; {why} "
             f"(it supports: {', '.join(supported) or 'nothing beyond its metadata'})"

@@ -421,6 +421,7 @@ class ImageAdapter(DomainAdapter):
     dimensionality = "2-D rows × cols"
     typical_channels = (1, 3, 4, 20)
     extensions = EXTENSIONS
+    picture = "image"
 
     def can_open(self, path: str | os.PathLike[str]) -> bool:
         """True for an existing TIFF that tifffile parses, or PNG/JPEG/... file whose header Pillow recognizes."""

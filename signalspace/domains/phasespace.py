@@ -32,8 +32,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .._errors import DomainMismatchError, InvalidParameterError, InvalidTypeError, MemoryBudgetError, ShapeError
-from .._validation import describe, finite_float, positive_int
+from .._errors import DomainMismatchError, InvalidParameterError, InvalidTypeError, ShapeError
+from .._validation import as_shape, check_budget, describe, finite_float
 from ..domain import Axis, Channels, Domain
 from ..signal import Signal, is_lazy
 from .base import DomainAdapter
@@ -63,14 +63,6 @@ METRIC.setflags(write=False)
 
 #: Largest array (bytes) :func:`hamiltonian` and :func:`on_shell` build unless told otherwise.
 DEFAULT_MAX_BYTES = 2 * 1024**3
-
-
-def _sizes(value: Any, name: str) -> tuple[int, ...]:
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return (positive_int(value, name),) * 4
-    if isinstance(value, str) or not isinstance(value, Sequence) or len(value) != 4:
-        raise InvalidParameterError(f"{name} must be one size or 4 sizes (one per axis), got {describe(value)}")
-    return tuple(positive_int(v, f"{name}[{i}]") for i, v in enumerate(value))
 
 
 def _extents(value: Any, name: str) -> tuple[tuple[float, float], ...]:
@@ -143,7 +135,7 @@ def grid(
     >>> d["E"].coords, d["px"].unit
     (array([0., 1., 2.]), 'GeV')
     """
-    st_sizes, p_sizes = _sizes(spacetime, "spacetime"), _sizes(momentum, "momentum")
+    st_sizes, p_sizes = as_shape(spacetime, "spacetime", ndim=4), as_shape(momentum, "momentum", ndim=4)
     st_ext, p_ext = _extents(spacetime_extent, "spacetime_extent"), _extents(momentum_extent, "momentum_extent")
     for unit, name in ((spacetime_unit, "spacetime_unit"), (momentum_unit, "momentum_unit")):
         if not isinstance(unit, str):
@@ -195,13 +187,8 @@ def _check_domain(domain: Any, what: str) -> Domain:
 
 
 def _check_budget(domain: Domain, dtype: np.dtype, max_bytes: int | None, what: str) -> None:
-    limit = DEFAULT_MAX_BYTES if max_bytes is None else positive_int(max_bytes, "max_bytes")
-    need = domain.size * dtype.itemsize
-    if need > limit:
-        raise MemoryBudgetError(
-            f"{what} on {domain!r} needs {need / 2**20:.1f} MiB, over max_bytes={limit / 2**20:.1f} MiB; "
-            "use a coarser grid, float32, or raise max_bytes"
-        )
+    check_budget(domain.size * dtype.itemsize, DEFAULT_MAX_BYTES if max_bytes is None else max_bytes,
+                 f"{what} on {domain!r}", "max_bytes", "use a coarser grid or float32,")
 
 
 def _coords_along(domain: Domain, name: str, dtype: np.dtype) -> np.ndarray:
@@ -362,6 +349,7 @@ class PhasespaceAdapter(DomainAdapter):
     dimensionality = "8-D (t, x, y, z) × (E, px, py, pz)"
     typical_channels = (1,)
     extensions = ()
+    picture = "slices"
 
     def from_array(self, values: Any, *args: Any, **kwargs: Any) -> Signal:
         """See :func:`signalspace.domains.phasespace.from_array`."""

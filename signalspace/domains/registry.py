@@ -4,7 +4,8 @@ Modelled on xarray's backend plugins.  Three sources, in this order of
 precedence:
 
 1. adapters registered at run time with :func:`register_domain` (notebooks);
-2. the built-ins (audio, image, phasespace), named by module path in
+2. the built-ins (audio, image, phasespace, and the spectrogram and pianoroll kinds
+   that :mod:`signalspace.analysis` makes), named by module path in
    :data:`BUILTINS` and imported only when the registry is first asked;
 3. entry points in the group ``"signalspace.domains"`` of installed
    distributions (packages), whose value points at an adapter class or instance.
@@ -29,6 +30,7 @@ from .._errors import FileFormatError, InvalidParameterError, InvalidTypeError, 
 from .._io import existing_file
 from .._netcdf import NETCDF_SUFFIXES, load_netcdf, save_netcdf
 from .._validation import describe
+from ..signal import Signal
 from .base import DomainAdapter
 
 __all__ = [
@@ -52,6 +54,8 @@ BUILTINS: dict[str, str] = {
     "audio": "signalspace.domains.audio:AudioAdapter",
     "image": "signalspace.domains.image:ImageAdapter",
     "phasespace": "signalspace.domains.phasespace:PhasespaceAdapter",
+    "spectrogram": "signalspace.domains.spectrogram:SpectrogramAdapter",
+    "pianoroll": "signalspace.domains.pianoroll:PianoRollAdapter",
 }
 
 _registered: dict[str, DomainAdapter] = {}
@@ -328,8 +332,6 @@ def save(signal: Any, path: str | os.PathLike[str], **kwargs: Any) -> None:
     >>> ss.load(os.path.join(folder, "x.nc")).identical(x)
     True
     """
-    from ..signal import Signal
-
     if not isinstance(signal, Signal):
         raise InvalidTypeError(f"signal must be a signalspace.Signal, got {describe(signal)}")
     if str(path).lower().endswith(NETCDF_SUFFIXES):

@@ -16,25 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import InvalidTypeError, MemoryBudgetError, ShapeError
-from .._validation import describe
+from .._errors import ShapeError
+from .._validation import DEFAULT_MAX_DENSE_BYTES, as_shape, check_budget
 
 __all__ = ["FunctionOperator", "LinearOperator"]
 
-#: ``todense`` refuses matrices with more entries than this.
-DENSE_LIMIT = 2**26
-
-
-def _shape(value: Any, name: str) -> tuple[int, ...]:
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        value = (value,)
-    try:
-        shape = tuple(int(v) for v in value)
-    except TypeError:
-        raise InvalidTypeError(f"{name} must be a tuple of ints, got {describe(value)}") from None
-    if any(v < 0 for v in shape):
-        raise ShapeError(f"{name} must have non-negative sizes, got {shape}")
-    return shape
 
 
 class LinearOperator:
@@ -69,8 +55,8 @@ class LinearOperator:
     """
 
     def __init__(self, model_shape: Any, data_shape: Any, dtype: Any = np.float64) -> None:
-        self.model_shape = _shape(model_shape, "model_shape")
-        self.data_shape = _shape(data_shape, "data_shape")
+        self.model_shape = as_shape(model_shape, "model_shape", minimum=0)
+        self.data_shape = as_shape(data_shape, "data_shape", minimum=0)
         self.dtype = np.dtype(dtype)
 
     # ------------------------------------------------------------ to override
@@ -116,15 +102,16 @@ class LinearOperator:
             return _Product(self, other)
         return self.forward(other)
 
-    def todense(self) -> np.ndarray:
-        """The operator's matrix, shape :attr:`shape` (columns = images of unit vectors)."""
+    def todense(self, max_dense_bytes: int = DEFAULT_MAX_DENSE_BYTES) -> np.ndarray:
+        """The operator's matrix, shape :attr:`shape` (columns = images of unit vectors).
+
+        A matrix of more than ``max_dense_bytes`` bytes raises :class:`~signalspace.MemoryBudgetError`
+        before anything is computed.
+        """
         m, n = self.shape
-        if m * n > DENSE_LIMIT:
-            raise MemoryBudgetError(
-                f"todense would build a {m} x {n} matrix ({m * n} entries > {DENSE_LIMIT}); "
-                "use to_scipy() or a sparse builder instead"
-            )
         dtype = np.result_type(self.dtype, np.float64)
+        check_budget(m * n * dtype.itemsize, max_dense_bytes, f"todense of a {m} x {n} {dtype} matrix",
+                     "max_dense_bytes", "use to_scipy() or a sparse builder")
         eye = np.eye(n, dtype=dtype)
         columns = [np.asarray(self.forward(eye[j].reshape(self.model_shape))).ravel() for j in range(n)]
         return np.stack(columns, axis=1) if columns else np.zeros((m, 0), dtype=dtype)

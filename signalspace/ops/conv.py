@@ -18,17 +18,16 @@ given, else ``len(dims)``, else ``kernel.ndim`` for a 1-D or 2-D kernel
 (depthwise) and ``kernel.ndim - 2`` for a kernel with 3 or more axes (channel
 axes last).  Pass ``ndim=3`` for a depthwise 3-D kernel.
 
-Attributes used by the Toeplitz builders (:mod:`signalspace.ops.toeplitz`):
+Attributes used by the Toeplitz builders (:mod:`signalspace.ops.matrices`):
 ``kernel`` (as given, in its dtype: bare spatial when ``depthwise``),
 ``depthwise``, ``ndim``, ``correlation_kernel`` (``kernel`` with the spatial
 axes flipped when ``flip``: the ``a`` of the formula above), ``stride``,
 ``dilation``, ``padding``, ``boundary``, ``cval``, ``flip`` and
 :meth:`Conv.geometry`.
 
-``padding="same"`` pads ``(reach // 2, reach - reach // 2)`` per axis
-(``reach = dilation * (k - 1)``): for an even kernel the extra sample goes after
-the input, as in PyTorch and TensorFlow (scipy.ndimage centres it the other way;
-see :mod:`signalspace.ops.geometry`).
+Padding, boundary, stride and dilation are those of
+:class:`~signalspace.ops.geometry.ConvGeometry` (``padding="same"`` with an even
+kernel puts the extra sample after the input, as PyTorch and TensorFlow do).
 
 ``cval``: with a non-zero constant (finite; a complex ``cval`` makes the
 computation complex) the map is affine, ``conv(x) = A x + conv.offset(shape)``
@@ -50,22 +49,23 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import InvalidParameterError, InvalidTypeError, ShapeError, SignalspaceError
-from .._validation import describe, one_of, per_axis, positive_int, shape_tuple
-from ..domain import CHANNEL_DIM, Axis, Channels, Domain
-from ..signal import Signal, _axis_from_coord, is_lazy
+from .. import _hooks
+from .._docstrings import docfiller
+from .._errors import InvalidParameterError, InvalidTypeError, ShapeError
+from .._validation import as_shape, describe, one_of, per_axis, positive_int
+from .._xarray import convolved_axis, is_dataarray
+from ..domain import CHANNEL_DIM, Channels, Domain
+from ..signal import Signal, is_lazy
 from . import engines
 from .base import LinearOperator
-from .geometry import BOUNDARIES, ConvGeometry
+from .engines.oned import convolve1d
+from .geometry import BOUNDARIES, PADDINGS, ConvGeometry
+from .padding import constant_response
 
 __all__ = ["Conv", "ConvOperator", "convolve", "correlate"]
 
 _CACHE_SIZE = 8
 _MODES = ("full", "same", "valid")
-
-
-def _is_xarray(value: Any) -> bool:
-    return type(value).__module__.startswith("xarray") and hasattr(value, "dims")
 
 
 class _Cache:
@@ -114,6 +114,7 @@ def _compute_dtype(x_dtype: np.dtype, kernel_dtype: np.dtype, complex_cval: bool
     return x_dtype
 
 
+@docfiller
 class Conv:
     """Stationary, local, weight-shared linear map: N-D multi-channel convolution.
 
@@ -123,19 +124,9 @@ class Conv:
         ``spatial + (c_in, c_out)``, or bare ``spatial`` (depthwise: the same
         kernel on every channel).  Integer kernels become float64.  A
         DataArray's dims other than ``"c_in"``/``"c_out"`` name the spatial axes.
-    stride, dilation : int or sequence of int, default 1
-        Per axis or one for all, >= 1.
-    padding : {"valid", "same", "full"}, int or sequence of (before, after)
-        Samples added before and after the input along each axis.  With
-        ``reach = dilation * (k - 1)``: "valid" pads nothing, "full" pads
-        ``(reach, reach)`` and "same" ``(reach // 2, reach - reach // 2)``: an
-        even kernel gets its extra pad sample *after* the input (PyTorch and
-        TensorFlow's convention; ``scipy.ndimage.correlate`` equals it with
-        ``origin=-1`` on such axes).
-    boundary : str or sequence of str, default "constant"
-        Values of the padding, with scipy.ndimage's meanings: "constant"
-        (``cval``), "reflect" (``dcba|abcd|dcba``), "mirror" (``dcb|abcd|cba``),
-        "nearest" (``aaaa|abcd|dddd``), "wrap" (``abcd|abcd|abcd``).
+    %(stride_dilation)s
+    %(padding)s
+    %(boundary)s
     cval : float or complex, default 0.0
         The constant of "constant" padding; finite.  A complex ``cval`` (with a
         non-zero imaginary part) makes the output complex even for real data
@@ -143,8 +134,9 @@ class Conv:
     flip : bool, default False
         Flip the kernel's spatial axes (true convolution instead of correlation).
     method : str, default "auto"
-        Engine: "auto", "direct", "numpy1d", "ndimage", "im2col", "fft", "oa"
-        or "separable" (see :mod:`signalspace.ops.engines`).
+        Engine: "auto" (the cheapest by the cost model) or a registered engine's
+        name: "direct", "im2col", "fft", "numpy1d", "ndimage", "oa",
+        "separable" (see :mod:`signalspace.ops.engines`).
     dims : sequence of str, optional
         Names of the spatial axes, to match an ``xarray.DataArray`` input.  The
         input's coordinates along these dims must be numeric and regularly
@@ -191,7 +183,7 @@ class Conv:
         channel_names: Sequence[str] | None = None,
         ndim: int | None = None,
     ) -> None:
-        if _is_xarray(kernel):
+        if is_dataarray(kernel):
             if dims is None:
                 dims = tuple(str(d) for d in kernel.dims if d not in ("c_in", "c_out"))
             kernel = kernel.values
@@ -251,11 +243,11 @@ class Conv:
         if not isinstance(flip, (bool, np.bool_)):
             raise InvalidTypeError(f"flip must be True or False, got {describe(flip)}")
         self.flip = bool(flip)
-        self.method = one_of(method, "method", engines.METHODS)
+        self.method = one_of(method, "method", engines.methods())
         self.padding = padding
         # validate padding now (named paddings need no check), on a dummy input large enough for it
-        if not (isinstance(padding, str) and padding in ("valid", "same", "full")):
-            self._check_padding(padding)
+        if not (isinstance(padding, str) and padding in PADDINGS):
+            ConvGeometry.pads_for(padding, self.reach)
         if channel_names is not None:
             if self.depthwise:
                 raise InvalidParameterError("channel_names cannot be given for a depthwise kernel (names are kept)")
@@ -270,9 +262,6 @@ class Conv:
         self.correlation_kernel.setflags(write=False)
         self._geometries = _Cache(_CACHE_SIZE)
         self._plans = _Cache(_CACHE_SIZE)
-
-    def _check_padding(self, padding: Any) -> None:
-        ConvGeometry.pads_for(padding, self.reach)
 
     @property
     def reach(self) -> tuple[int, ...]:
@@ -304,7 +293,7 @@ class Conv:
 
     def geometry(self, input_spatial_shape: Sequence[int]) -> ConvGeometry:
         """The :class:`ConvGeometry` of this convolution on an input of spatial shape ``input_spatial_shape``."""
-        key = shape_tuple(input_spatial_shape, "input_spatial_shape")
+        key = as_shape(input_spatial_shape, "input_spatial_shape")
         if len(key) != self.ndim:
             raise ShapeError(f"input_spatial_shape must have {self.ndim} axes (the kernel's spatial axes), got {key}")
         return self._geometries.get(key, lambda: ConvGeometry.create(
@@ -344,7 +333,7 @@ class Conv:
         >>> ss.Conv(np.ones(3)).engine((100,))
         'numpy1d'
         """
-        batch, spatial, c, _ = self._layout(shape_tuple(input_shape, "input_shape"), "input_shape")
+        batch, spatial, c, _ = self._layout(as_shape(input_shape, "input_shape"), "input_shape")
         plan = self.plan(spatial, c, math.prod(batch), dtype)
         return engines.choose(plan) if self.method == "auto" else self.method
 
@@ -395,11 +384,11 @@ class Conv:
         >>> bool(np.allclose(conv(x), conv.to_matrix((5,)) @ x + conv.offset((5,))))
         True
         """
-        batch, spatial, c, channel_axis = self._layout(shape_tuple(input_shape, "input_shape"), "input_shape")
+        batch, spatial, c, channel_axis = self._layout(as_shape(input_shape, "input_shape"), "input_shape")
         plan = self.plan(spatial, c, math.prod(batch), dtype)
         c_out = c if self.depthwise else self.c_out
         out = plan.geometry.output_shape
-        response = engines.cval_response(plan, self.cval)
+        response = self._constant_response(plan)
         if response is None:
             y = np.zeros((*out, c_out), dtype=plan.dtype)
         else:
@@ -410,17 +399,15 @@ class Conv:
     def _forward_array(self, x: Any, method: str | None = None, linear: bool = False) -> Any:
         if isinstance(x, Signal):
             x = x.values
-        if is_lazy(x):  # chunked, with a halo of the kernel's reach (signalspace.parallel)
-            from ..parallel import conv_dask
-
-            return conv_dask(self, x)
+        if is_lazy(x):  # chunked, with a halo of the kernel's reach: signalspace.parallel.conv_dask
+            return _hooks.call("conv_dask", self, x)
         x = np.asarray(x)
         batch, spatial, c, channel_axis = self._layout(x.shape, "x")
         nb = math.prod(batch)
         plan = self.plan(spatial, c, nb, x.dtype)
         xb = x.reshape((nb, *spatial, c)).astype(plan.dtype, copy=False)
         y = engines.forward(xb, plan, method or self.method)
-        response = None if linear else engines.cval_response(plan, self.cval)
+        response = None if linear else self._constant_response(plan)
         if response is not None:  # the padding constant, added only where windows read it
             y += response
         out = plan.geometry.output_shape
@@ -428,9 +415,14 @@ class Conv:
             return y.reshape((*batch, *out, y.shape[-1]))
         return y.reshape((*batch, *out))
 
+    def _constant_response(self, plan: engines.Plan) -> np.ndarray | None:
+        """``conv(0)`` of the padding constant on this plan's layout (None when it is 0), cached on the plan."""
+        return plan.cached(("cval", self.cval),
+                           lambda: constant_response(plan.geometry, plan.kernel, plan.depthwise, self.cval))
+
     def _input_spatial(self, out_spatial: tuple[int, ...], input_shape: Sequence[int] | None) -> tuple[int, ...]:
         if input_shape is not None:
-            spatial = shape_tuple(input_shape, "input_shape")
+            spatial = as_shape(input_shape, "input_shape")
             if len(spatial) != self.ndim:
                 raise ShapeError(f"input_shape must give the {self.ndim} spatial sizes of x, got {spatial}")
             return spatial
@@ -450,20 +442,11 @@ class Conv:
             sizes.append(lo)
         return tuple(sizes)
 
-    def _axis_padding(self, axis: int) -> Any:
-        p = self.padding
-        if isinstance(p, str) or (isinstance(p, int) and not isinstance(p, bool)):
-            return p
-        item = p[axis]
-        return [item]
-
     def _adjoint_array(
         self, y: Any, input_shape: Sequence[int] | None = None, channels: int | None = None
     ) -> np.ndarray:
-        if is_lazy(y):
-            from ..parallel import conv_adjoint_dask
-
-            return conv_adjoint_dask(self, y, input_shape)
+        if is_lazy(y):  # signalspace.parallel.conv_adjoint_dask
+            return _hooks.call("conv_adjoint_dask", self, y, input_shape)
         y = np.asarray(y)
         nd = self.ndim
         if y.ndim == nd:
@@ -500,7 +483,7 @@ class Conv:
         """``y = conv(x)``; Signal -> Signal, ndarray -> ndarray, DataArray -> DataArray."""
         if isinstance(x, Signal):
             return self._forward_signal(x)
-        if _is_xarray(x):
+        if is_dataarray(x):
             return self._forward_xarray(x)
         if not (isinstance(x, np.ndarray) or hasattr(x, "__array__") or isinstance(x, (list, tuple))):
             raise InvalidTypeError(f"x must be a Signal, an ndarray or an xarray.DataArray, got {describe(x)}")
@@ -587,12 +570,12 @@ class Conv:
         return self.operator(input_shape).to_scipy()
 
     def to_matrix(self, input_shape: Sequence[int], format: str = "csr") -> Any:
-        """The (block-)Toeplitz matrix of this convolution (see :func:`signalspace.ops.toeplitz.conv_matrix`).
+        """The (block-)Toeplitz matrix of this convolution (see :func:`signalspace.ops.matrices.conv_matrix`).
 
         With ``cval != 0`` it is the matrix of the linear part:
         ``conv(x).ravel() == M @ x.ravel() + conv.offset(x.shape).ravel()``.
         """
-        from .toeplitz import conv_matrix
+        from .matrices import conv_matrix  # scipy.sparse loads with the builders, not with Conv
 
         return conv_matrix(self, input_shape, format=format)
 
@@ -643,7 +626,7 @@ class Conv:
             if all(d in batch for d in coord.dims):
                 coords[name] = coord
         # the convolved dims' coordinates -> Axes (regular, numeric: as Signal.from_xarray) -> output_domain
-        out_domain = g.output_domain(Domain(tuple(_coord_axis(src, d) for d in dims)))
+        out_domain = g.output_domain(Domain(tuple(convolved_axis(src, d) for d in dims)))
         for d, axis in zip(dims, out_domain.axes, strict=True):
             if d not in src.coords:
                 continue
@@ -666,20 +649,6 @@ class Conv:
         if not has_channel and result.sizes[CHANNEL_DIM] == 1:
             result = result.isel({CHANNEL_DIM: 0}, drop=True)
         return result.transpose(*[d for d in da.dims if d in result.dims], ...)
-
-
-def _coord_axis(da: Any, dim: str) -> Axis:
-    """The Axis of DataArray dim ``dim``, refusing coordinates a Signal would refuse (irregular, non-numeric)."""
-    coord = da.coords.get(dim)
-    if coord is not None and coord.dtype.kind in "mM":
-        raise InvalidTypeError(
-            f"x's coordinate {dim!r} along a convolved dim has dtype {coord.dtype}; Conv needs numeric, regularly "
-            f"spaced coordinates (convert datetimes to seconds, e.g. (t - t[0]) / np.timedelta64(1, 's'))"
-        )
-    try:
-        return _axis_from_coord(da, dim)
-    except SignalspaceError as error:
-        raise type(error)(f"x's coordinate along the convolved dim {dim!r}: {error}") from None
 
 
 class ConvAdjoint:
@@ -717,7 +686,7 @@ class ConvOperator(LinearOperator):
     """
 
     def __init__(self, conv: Conv, input_shape: Sequence[int]) -> None:
-        shape = shape_tuple(input_shape, "input_shape")
+        shape = as_shape(input_shape, "input_shape")
         data = conv.output_shape(shape)
         dtype = np.result_type(conv.kernel.dtype, np.float64)
         super().__init__(shape, data, dtype)
@@ -760,8 +729,8 @@ def _convolve1d(x: np.ndarray, h: np.ndarray, mode: str) -> np.ndarray | None:
     if not (all(map(cmath.isfinite, h.tolist())) if k <= 64 else np.isfinite(h).all()):
         raise InvalidParameterError("kernel must be finite, but it contains NaN or infinity")
     if k <= 8 and (mode != "same" or x.shape[0] >= 8):
-        return np.convolve(x, h, mode)  # what engines.plan1d picks for any n at k <= 8, minus its lookup
-    return engines.convolve1d(x, h, mode)
+        return np.convolve(x, h, mode)  # what oned.plan1d picks for any n at k <= 8, minus its lookup
+    return convolve1d(x, h, mode)
 
 
 def convolve(x: Any, h: Any, mode: str = "full", method: str = "auto") -> np.ndarray:

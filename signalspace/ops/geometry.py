@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import InvalidParameterError, InvalidTypeError, ShapeError
-from .._validation import describe, one_of, per_axis, positive_int
+from .._validation import as_shape, describe, one_of, per_axis, positive_int
 from ..domain import Domain
 
 __all__ = ["BOUNDARIES", "PADDINGS", "ConvGeometry", "boundary_index"]
@@ -172,8 +172,8 @@ class ConvGeometry:
         InvalidParameterError
             For a non-positive stride/dilation, an unknown padding or boundary.
         """
-        input_shape = tuple(positive_int(n, "input_shape") for n in input_shape)
-        kernel_shape = tuple(positive_int(k, "kernel shape") for k in kernel_shape)
+        input_shape = as_shape(input_shape, "input_shape")
+        kernel_shape = as_shape(kernel_shape, "kernel shape")
         ndim = len(kernel_shape)
         if len(input_shape) != ndim:
             raise ShapeError(

@@ -22,9 +22,10 @@ from typing import Any, NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from .._docstrings import docfiller
 from .._errors import InvalidTypeError, ShapeError
 from .._validation import describe
-from .toeplitz import layout_and_geometry
+from .matrices import layout_and_geometry
 
 __all__ = ["Alignment", "ColumnCombination", "ParameterCount", "alignment", "column_combination", "parameter_count"]
 
@@ -151,6 +152,7 @@ def column_combination(A: Any, x: Any) -> ColumnCombination:
     return ColumnCombination(z, weighted, x.copy())
 
 
+@docfiller
 def parameter_count(
     conv_or_kernel: Any,
     input_shape: Any,
@@ -175,6 +177,11 @@ def parameter_count(
         geometry options apply.
     input_shape : int or tuple of int
         Spatial shape, optionally followed by the channel count.
+    %(stride_dilation)s
+    %(padding)s
+    %(boundary)s
+    channels : int, optional
+        Channel count of a depthwise kernel when ``input_shape`` has no channel entry (default 1).
 
     Examples
     --------

@@ -261,14 +261,14 @@ def test_notes_command_writes_csv_and_plot(tmp_path, capsys):
 
     import soundfile
 
-    from signalspace.analysis.cli_notes import add_notes_parser
+    from signalspace.cli.notes import add_parser
 
     left = np.asarray(synthesize(["C4", "E5"], 0.4, sr=SR))[:, 0]
     right = np.asarray(synthesize(["A5", "G3"], 0.4, sr=SR))[:, 0]
     wav = tmp_path / "two.wav"
     soundfile.write(wav, 0.5 * np.stack([left, right], axis=1), SR)
     parser = argparse.ArgumentParser()
-    add_notes_parser(parser.add_subparsers())
+    add_parser(parser.add_subparsers())
     args = parser.parse_args(["notes", str(wav), "--csv", str(tmp_path / "n.csv"), "--plot", str(tmp_path / "n.png")])
     assert args.func(args) == 0
     rows = list(csv.DictReader((tmp_path / "n.csv").read_text().splitlines()))

@@ -125,7 +125,7 @@ def test_every_accepted_window_and_pad_mode_equals_librosa(window, pad_mode):
 
 
 def test_lazy_audio_is_refused_not_computed_silently(rng):
-    import dask.array as da
+    da = pytest.importorskip("dask.array")
 
     y = rng.standard_normal(20000)
     lazy = ss.audio.from_array(da.from_array(y, chunks=5000), 22050)

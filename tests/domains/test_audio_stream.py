@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import pickle
 
-import dask
-import dask.array as da
 import numpy as np
 import pytest
 import scipy.signal
@@ -17,6 +15,9 @@ from hypothesis import strategies as st
 import signalspace as ss
 from signalspace import parallel
 from signalspace.domains._audio_stream import load_lazy, save_streaming
+
+dask = pytest.importorskip("dask")  # an optional extra: these tests need it
+da = pytest.importorskip("dask.array")
 
 SR = 8000
 

@@ -48,7 +48,7 @@ def test_per_axis_extents_and_single_sample_axes():
         ({"spacetime": 0}, ss.InvalidParameterError, "spacetime must be an integer >= 1"),
         ({"spacetime": (8, 8, 8)}, ss.InvalidParameterError, "4 sizes"),
         ({"momentum": (8, 8, 8, -1)}, ss.InvalidParameterError, r"momentum\[3\]"),
-        ({"momentum": True}, ss.InvalidParameterError, "momentum"),
+        ({"momentum": True}, ss.InvalidTypeError, "momentum must be an integer or a sequence"),
         ({"spacetime_extent": 0}, ss.InvalidParameterError, "spacetime_extent must be > 0"),
         ({"spacetime_extent": float("nan")}, ss.InvalidParameterError, "finite"),
         ({"momentum_extent": (2, 1)}, ss.InvalidParameterError, r"lo < hi"),

@@ -16,7 +16,7 @@ import soundfile as sf
 
 import signalspace as ss
 from signalspace.domains import AdapterNotSupportedError, DomainAdapter, registry
-from signalspace.domains.conformance import AdapterConformanceError, check_adapter
+from signalspace.testing import AdapterConformanceError, check_adapter
 
 
 @pytest.fixture(autouse=True)
@@ -267,6 +267,9 @@ def test_conformance_passes_for_builtins_and_catches_a_bad_adapter(tmp_path):
     for kind in ("audio", "image", "phasespace"):
         report = check_adapter(ss.domains.get(kind), tmp_dir=tmp_path)
         assert report["metadata"] == report["example"] == "passed"
+    for kind in ("spectrogram", "pianoroll"):  # kinds analysis makes: no files, no example of their own
+        report = check_adapter(ss.domains.get(kind), tmp_dir=tmp_path)
+        assert report["metadata"] == "passed" and report["round_trip"].startswith("skipped")
     assert check_adapter(ss.domains.get("audio"), tmp_dir=tmp_path)["round_trip"] == "passed"
 
     class Raises(Sonar):
@@ -288,6 +291,12 @@ def test_conformance_passes_for_builtins_and_catches_a_bad_adapter(tmp_path):
 
     with pytest.raises(AdapterConformanceError, match="kind 'generic'"):
         check_adapter(WrongKind)
+
+    class UnknownPicture(Sonar):
+        picture = "hologram"
+
+    with pytest.raises(AdapterConformanceError, match="picture"):
+        check_adapter(UnknownPicture)
 
 
 def test_load_surfaces_the_error_of_the_adapter_that_claims_the_extension(tmp_path, rng):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import scipy.ndimage
 import xarray as xr
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from reference import NP_PAD, expected_pads, reference
 
@@ -36,6 +36,15 @@ def public_cases(draw):
     )
 
 
+def fits(conv, shape) -> bool:
+    """True when the kernel (with dilation) fits the padded input; a drawn case where it does not tests nothing."""
+    try:
+        conv.geometry(shape)
+    except ss.ShapeError:
+        return False
+    return True
+
+
 @given(public_cases())
 @settings(max_examples=60)
 def test_conv_equals_reference(case):
@@ -44,12 +53,9 @@ def test_conv_equals_reference(case):
     c_in, c_out = 2, 3
     a = rng.standard_normal(ks if depthwise else (*ks, c_in, c_out))
     x = rng.standard_normal((*batch, *shape, c_in))
-    try:
-        conv = ss.Conv(a, stride=stride, dilation=dilation, padding=padding, boundary=boundary, cval=cval,
-                       flip=flip, method=method, ndim=nd)
-        conv.geometry(shape)
-    except ss.ShapeError:
-        return
+    conv = ss.Conv(a, stride=stride, dilation=dilation, padding=padding, boundary=boundary, cval=cval,
+                   flip=flip, method=method, ndim=nd)
+    assume(fits(conv, shape))
     pads = expected_pads(padding, ks, dilation)  # the documented formulas, not conv.geometry(...)
     corr = a[tuple(slice(None, None, -1) for _ in range(nd))] if flip else a
     y = conv(x)
@@ -230,7 +236,7 @@ def test_non_finite_cval_is_refused(bad):
 
 def test_complex_cval_promotes_to_complex():
     """A complex cval makes the computation complex (as numpy would), in memory and on dask alike."""
-    import dask.array as da
+    da = pytest.importorskip("dask.array")
 
     x = np.arange(6.0)
     conv = ss.Conv(np.ones(3), padding="same", cval=1j)
@@ -251,12 +257,9 @@ def test_affine_conv_is_matrix_plus_offset(case):
     nd, shape, ks, stride, dilation, boundary, padding, flip, depthwise, _batch, cval, _method, seed = case
     rng = np.random.default_rng(seed)
     a = rng.standard_normal(ks if depthwise else (*ks, 2, 3))
-    try:
-        conv = ss.Conv(a, stride=stride, dilation=dilation, padding=padding, boundary=boundary, cval=cval + 0.5,
-                       flip=flip, ndim=nd)
-        conv.geometry(shape)
-    except ss.ShapeError:
-        return
+    conv = ss.Conv(a, stride=stride, dilation=dilation, padding=padding, boundary=boundary, cval=cval + 0.5,
+                   flip=flip, ndim=nd)
+    assume(fits(conv, shape))
     x = rng.standard_normal((*shape, 2))
     offset = conv.offset(x.shape)
     np.testing.assert_allclose(offset, conv(np.zeros_like(x)), atol=1e-12)

@@ -11,7 +11,7 @@ from hypothesis.extra import numpy as hnp
 
 import signalspace as ss
 from signalspace.ops.linear import alignment, column_combination, parameter_count
-from signalspace.ops.toeplitz import block_toeplitz
+from signalspace.ops.matrices import block_toeplitz
 
 finite = st.floats(-10, 10, allow_nan=False, allow_infinity=False)
 

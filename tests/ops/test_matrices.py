@@ -21,18 +21,8 @@ from reference import BOUNDARIES, expected_pads
 from reference import reference as reference_correlation
 
 import signalspace as ss
-from signalspace.ops.toeplitz import (
-    FORMATS,
-    MatrixStructure,
-    _csr,
-    _resolve_layout,
-    block_toeplitz,
-    conv_matrix,
-    is_circulant,
-    is_toeplitz,
-    matrix_structure,
-    toeplitz,
-)
+from signalspace.ops.matrices import FORMATS, _csr, _resolve_layout, block_toeplitz, conv_matrix, toeplitz
+from signalspace.ops.structure import MatrixStructure, is_circulant, is_toeplitz, matrix_structure
 
 # --------------------------------------------------------------------------- independent reference
 
@@ -456,6 +446,21 @@ def test_dense_request_over_budget_is_refused_before_allocating():
     assert block_toeplitz(np.ones((2, 2)), (8, 8), format="dense", max_dense_bytes=49 * 64 * 8).shape == (49, 64)
 
 
+def test_every_dense_budget_is_in_bytes():
+    """One unit: the matrix builders, LinearOperator.todense and the phase-space fields count bytes."""
+    op = ss.Conv(np.ones(3)).operator((10,))  # an 8 x 10 float64 matrix: 640 bytes
+    assert op.todense(max_dense_bytes=640).shape == (8, 10)
+    with pytest.raises(ss.MemoryBudgetError, match=r"640 bytes.*max_dense_bytes=639 bytes"):
+        op.todense(max_dense_bytes=639)
+    assert toeplitz(np.ones(3), 10, format="dense", max_dense_bytes=640).shape == (8, 10)
+    with pytest.raises(ss.MemoryBudgetError, match=r"640 bytes.*max_dense_bytes=639 bytes"):
+        toeplitz(np.ones(3), 10, format="dense", max_dense_bytes=639)
+    grid = ss.phasespace.grid(spacetime=1, momentum=(2, 2, 2, 2))  # 16 samples: 64 bytes in float32
+    assert ss.phasespace.hamiltonian(grid, max_bytes=64).shape == (1, 1, 1, 1, 2, 2, 2, 2, 1)
+    with pytest.raises(ss.MemoryBudgetError, match=r"64 bytes.*max_bytes=63 bytes"):
+        ss.phasespace.hamiltonian(grid, max_bytes=63)
+
+
 @pytest.mark.parametrize(
     "kernel,shape,kw,error,match",
     [
@@ -513,19 +518,17 @@ def test_draw_matrix_outlines_blocks():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from signalspace.ops._matrix_plot import draw_matrix
-
     kernel = np.ones((2, 2, 2, 3))
     T = block_toeplitz(kernel, (4, 5, 2))
     s = matrix_structure(kernel, (4, 5, 2))
-    ax = draw_matrix(T, structure=s)
+    ax = ss.plot.matrix(T, structure=s)
     # level 1: 3 x 4 blocks -> 2 + 3 lines; level 2: 4 x 5 blocks of 3 x 2 inside -> 11 + 19 lines
     assert len(ax.lines) == (2 + 3) + (3 * 4 - 1) + (4 * 5 - 1)
     assert "36 × 40" in ax.get_title()
-    ax2 = draw_matrix(block_toeplitz(np.ones(3), 400), values=False)
+    ax2 = ss.plot.matrix(block_toeplitz(np.ones(3), 400), values=False)
     assert len(ax2.lines) >= 1  # the spy markers
     with pytest.raises(ss.ShapeError, match="structure"):
-        draw_matrix(T, structure=MatrixStructure((3,), (4,)))
+        ss.plot.matrix(T, structure=MatrixStructure((3,), (4,)))
     plt.close("all")
 
 

@@ -1,20 +1,21 @@
-"""Draw a convolution matrix: its non-zeros and the boundaries of its blocks, level by level.
-
-``ss.plot.matrix`` calls :func:`draw_matrix`; matplotlib is imported only when drawing.
-"""
+"""Convolution matrices: their non-zeros (or values) and the boundaries of their blocks, level by level."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from .._errors import InvalidTypeError, ShapeError
 from .._validation import describe
-from .toeplitz import MatrixStructure
+from ..ops.structure import MatrixStructure
+from ._common import pyplot
 
-__all__ = ["draw_matrix"]
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+__all__ = ["matrix"]
 
 #: Colours of the block boundaries, outermost level first.
 _LEVEL_COLORS = ("tab:red", "tab:blue", "tab:green", "tab:orange", "tab:purple", "tab:brown", "tab:pink", "tab:gray")
@@ -24,24 +25,24 @@ _VALUES_LIMIT = 256 * 256
 _MAX_LINES = 256
 
 
-def draw_matrix(
+def matrix(
     T: Any,
-    ax: Any = None,
+    ax: Axes | None = None,
     structure: MatrixStructure | None = None,
     *,
     values: bool | None = None,
     markersize: float | None = None,
 ) -> Any:
-    """Draw matrix ``T`` (dense or scipy.sparse) with the block boundaries of ``structure``.
+    """Spy picture of a (block-)Toeplitz matrix ``T`` (dense or sparse) with the block boundaries of ``structure``.
 
     Parameters
     ----------
     T : ndarray or scipy.sparse array, 2-D
-        The matrix, e.g. from :func:`~signalspace.ops.toeplitz.block_toeplitz`.
+        The matrix, e.g. from :func:`~signalspace.ops.matrices.block_toeplitz`.
     ax : matplotlib Axes, optional
         Where to draw; a new figure is made when omitted.
     structure : MatrixStructure, optional
-        Block levels to outline (from :func:`~signalspace.ops.toeplitz.matrix_structure`);
+        Block levels to outline (from :func:`~signalspace.ops.structure.matrix_structure`);
         by default the matrix has one level and no inner boundaries.
     values : bool, optional
         Colour the entries by value (zero white, a diverging colormap) instead of a spy
@@ -58,12 +59,14 @@ def draw_matrix(
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import numpy as np
-    >>> from signalspace.ops.toeplitz import block_toeplitz, matrix_structure
+    >>> from signalspace.ops.matrices import block_toeplitz
+    >>> from signalspace.ops.structure import matrix_structure
     >>> k = np.arange(1.0, 10.0).reshape(3, 3)
     >>> T = block_toeplitz(k, (4, 5))
-    >>> ax = draw_matrix(T, structure=matrix_structure(k, (4, 5)))
+    >>> ax = matrix(T, structure=matrix_structure(k, (4, 5)))
     >>> ax.get_title()
     'block-Toeplitz 6 × 20, 54 non-zeros'
+    >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     shape = getattr(T, "shape", None)
     if not (sp.issparse(T) or isinstance(T, np.ndarray)):
@@ -76,10 +79,8 @@ def draw_matrix(
     if tuple(shape) != structure.shape:
         raise ShapeError(f"T has shape {tuple(shape)} but the structure describes a {structure.shape} matrix")
 
-    import matplotlib.pyplot as plt  # lazy: drawing is the only place matplotlib is needed
-
     if ax is None:
-        _, ax = plt.subplots()
+        _, ax = pyplot().subplots()
     m, n = shape
     if values is None:
         values = m * n <= _VALUES_LIMIT

@@ -20,10 +20,20 @@ import argparse
 import contextlib
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULT_CHUNKS", "add_notes_parser", "notes_command"]
+from .._errors import FileFormatError, InvalidParameterError
+from .._io import atomic_path
+from .._validation import finite_float
+from ..analysis.notes import NoteTable
+from ..analysis.transcription import DetectionParams, transcribe
+from ..domains.audio import load
+from ..parallel import progress as progress_bar
+from ..plot import plot
+
+__all__ = ["DEFAULT_CHUNKS", "add_parser", "notes_command"]
 
 #: Frames per chunk when ``--progress`` or ``--scheduler`` is given without ``--chunks`` (about 48 s at 22.05 kHz).
 DEFAULT_CHUNKS = 2**20
@@ -49,15 +59,15 @@ _frames = _positive_int("frames")
 _keys = _positive_int("keys")
 
 
-def add_notes_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``notes`` sub-command to an ``argparse`` sub-parsers object; returns its parser.
 
     Examples
     --------
     >>> import argparse
-    >>> from signalspace.analysis.cli_notes import add_notes_parser
+    >>> from signalspace.cli.notes import add_parser
     >>> parser = argparse.ArgumentParser(prog="signalspace")
-    >>> _ = add_notes_parser(parser.add_subparsers())
+    >>> _ = add_parser(parser.add_subparsers())
     >>> args = parser.parse_args(["notes", "song.wav", "--csv", "notes.csv"])
     >>> args.file, args.csv, args.plot, args.func.__name__
     ('song.wav', 'notes.csv', None, 'notes_command')
@@ -112,10 +122,6 @@ def notes_command(args: argparse.Namespace) -> int:
     :func:`signalspace._io.atomic_path`), so that a path that cannot be written
     fails before the computation, and a failure leaves no partial file.
     """
-    from .._errors import FileFormatError, InvalidParameterError
-    from ..domains.audio import load
-    from .notes import NoteTable
-
     chunks = getattr(args, "chunks", None)
     progress = getattr(args, "progress", False)
     scheduler = getattr(args, "scheduler", None)
@@ -157,8 +163,6 @@ def notes_command(args: argparse.Namespace) -> int:
 @contextlib.contextmanager
 def _labelled(path: str, option: str) -> Any:
     """Turn an OSError (other than a FileFormatError) in the block into a FileFormatError naming ``option``."""
-    from .._errors import FileFormatError
-
     try:
         yield
     except FileFormatError:
@@ -171,9 +175,6 @@ def _claim(stack: contextlib.ExitStack, path: str | None, option: str) -> Path |
     """The temporary file that becomes ``path`` when ``stack`` closes without error (None without ``path``)."""
     if path is None:
         return None
-    from .._errors import InvalidParameterError
-    from .._io import atomic_path
-
     if option == "--plot":
         from matplotlib.backend_bases import FigureCanvasBase
 
@@ -196,13 +197,6 @@ def _notes_and_roll(
 
     For lazy audio the features are computed chunk by chunk.
     """
-    from dataclasses import replace
-
-    from .._errors import InvalidParameterError
-    from .._validation import finite_float
-    from ..parallel import progress as progress_bar
-    from .transcription import DetectionParams, transcribe
-
     params = DetectionParams()
     if floor_db is not None:
         params = replace(params, floor_db=finite_float(floor_db, "--floor-db"))
@@ -234,7 +228,6 @@ def _plot(roll: Any, table: Any, path: str | os.PathLike) -> None:
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from ..plot import plot
 
     axes = plot(roll, notes=table)
     fig = (axes if not hasattr(axes, "ravel") else axes.ravel()[0]).figure
