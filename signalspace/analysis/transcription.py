@@ -113,6 +113,10 @@ class DetectionParams:
         Seconds of slack on both ends of that search window.
     reattack_ratio : float, default 2.0
         A candidate onset inside a segment after which its key's envelope grows by this factor splits it.
+    attack_time : float, default 0.15
+        Seconds by which a note's onset may precede the frames where its activation first shows it (a bowed
+        or blown note swells before the factorisation attributes it; the roll, which also holds other notes'
+        partials, is searched no further back than this plus the key's kernel reach).
     fusion_window : float, default 0.06
         Seconds within which a higher segment that starts with a lower note at a partial's interval is fused
         with it (a partial, not a note).
@@ -159,6 +163,7 @@ class DetectionParams:
     rise_fraction: float = 0.1
     onset_tolerance: float = 0.05
     reattack_ratio: float = 2.0
+    attack_time: float = 0.15
     fusion_window: float = 0.06
     fundamental_db: float = -20.0
     profile_band: int = 12
@@ -170,8 +175,8 @@ class DetectionParams:
         positive_ints = ("hop_length", "n_partials", "iterations", "profile_band")
         positive = ("resolution", "relative_window", "slope_db", "reattack_ratio")
         non_negative = (
-            "prior_decay", "sparsity", "min_duration", "onset_prominence", "onset_tolerance", "fusion_window",
-            "profile_prior", "profile_smoothness",
+            "prior_decay", "sparsity", "min_duration", "onset_prominence", "onset_tolerance", "attack_time",
+            "fusion_window", "profile_prior", "profile_smoothness",
         )
         for f in fields(self):
             value = getattr(self, f.name)
@@ -340,6 +345,7 @@ def _place_onsets(
 ) -> list[Segment]:
     """Split segments at re-attacks and move each one's start to its onset (see the module docstring, step 5)."""
     tolerance = round(params.onset_tolerance / dt)
+    attack = round(params.attack_time / dt)
     shortest = max(1, round(params.min_duration / dt))
     placed = []
     by_key: dict[int, list[Segment]] = {}
@@ -364,6 +370,9 @@ def _place_onsets(
             window = env[start : min(stop, start + reach + tolerance)]
             if window.size == 0:
                 continue
+            # the activations say when the note sounds; the roll, which also holds other notes' partials,
+            # places its onset within an attack and the kernel's reach before that
+            previous = max(previous, start - reach - tolerance - attack)
             top = start + int(window.argmax())
             peak = float(env[top])
             t = top
