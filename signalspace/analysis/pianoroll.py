@@ -116,7 +116,10 @@ class SuperFlux:
     difference is placed ``n_fft // (2 * hop)`` frames after the spectrum frame
     it ends at, so that the novelty starts to rise at the onset; unlike it, the
     dB scale is not clipped relative to the loudest frame (``top_db=None``),
-    which would make a block's values depend on the block.
+    which would make a block's values depend on the block, and the first
+    ``lag + n_fft // (2 * hop)`` frames hold the difference from the silence
+    before the signal (librosa sets them to 0), so that a note at the very
+    start is an onset too.
     """
 
     n_fft: int = 2048

@@ -23,8 +23,7 @@ field's standard parts decide which keys are notes:
    relative to the recording's loudest activation and relative to the
    loudest note around it (within ``relative_window``).
 5. **Onsets.**  Peaks of the novelty, each moved back to where its rise
-   starts (:func:`librosa.onset.onset_backtrack`), are the candidate onset
-   times.  A segment's onset is the first candidate within its key's own rise;
+   starts, are the candidate onset times.  A segment's onset is the first candidate within its key's own rise;
    a segment is split where a later candidate makes its key rise by
    ``reattack_ratio`` (a repeated note).
 6. **Harmonic fusion and learning.**  A segment that starts with a lower
@@ -104,11 +103,12 @@ class DetectionParams:
         Shorter segments (seconds) are not notes.
     onset : SuperFlux
         The onset novelty's settings.
-    onset_prominence : float, default 0.05
-        Prominence (relative to the novelty's maximum) of a novelty peak that is a candidate onset.
+    onset_prominence : float, default 0.1
+        Prominence (relative to the novelty's 99th percentile) of a novelty peak that is a candidate onset.
     rise_fraction : float, default 0.1
-        A segment's onset is searched from where its key's envelope first reaches this fraction of the note's
-        peak (corrected by half the key's kernel, by which a centred kernel sees a note early).
+        Where a rise starts: the first frame before a peak from which the curve stays above this fraction of
+        the peak (novelty peaks: the onset candidates; a key's envelope: where a note's onset is searched
+        from, corrected by half the key's kernel, by which a centred kernel sees a note early).
     onset_tolerance : float, default 0.05
         Seconds of slack on both ends of that search window.
     reattack_ratio : float, default 2.0
@@ -120,7 +120,7 @@ class DetectionParams:
     fusion_window : float, default 0.06
         Seconds within which a higher segment that starts with a lower note at a partial's interval is fused
         with it (a partial, not a note).
-    fundamental_db : float, default -20.0
+    fundamental_db : float, default -25.0
         A note teaches the instrument's partials only if its fundamental is at most this many dB below its
         strongest partial (a note with no fundamental may be a sub-octave error).
     profile_band : int, default 12
@@ -159,13 +159,13 @@ class DetectionParams:
     stay_off: float = 0.98
     min_duration: float = 0.05
     onset: SuperFlux = field(default_factory=SuperFlux)
-    onset_prominence: float = 0.05
+    onset_prominence: float = 0.1
     rise_fraction: float = 0.1
     onset_tolerance: float = 0.05
     reattack_ratio: float = 2.0
     attack_time: float = 0.15
     fusion_window: float = 0.06
-    fundamental_db: float = -20.0
+    fundamental_db: float = -25.0
     profile_band: int = 12
     profile_prior: float = 0.1
     profile_smoothness: float = 0.1
@@ -326,17 +326,29 @@ def _segments(activations: np.ndarray, params: DetectionParams, dt: float) -> li
 
 
 def _onset_candidates(novelty: np.ndarray, params: DetectionParams) -> np.ndarray:
-    """Frames where onsets start: novelty peaks moved back to the start of their rise."""
-    import librosa
+    """Frames where onsets start: novelty peaks moved back to the start of their rise.
+
+    A peak's prominence is measured against the novelty's 99th percentile, not
+    its maximum, so that one exceptional onset (the first note after the
+    silence before the recording) does not hide the others.  The start of a
+    peak's rise is the first frame of the run before it where the novelty is at
+    least ``rise_fraction`` of the peak (:func:`librosa.onset.onset_backtrack`
+    goes back to the previous local minimum instead, which a slow ramp of
+    near-zero values can put tens of milliseconds earlier).
+    """
     from scipy.signal import find_peaks
 
-    top = float(novelty.max()) if novelty.size else 0.0
+    top = float(np.percentile(novelty, 99)) if novelty.size else 0.0
     if top <= 0:
         return np.zeros(0, dtype=int)
     peaks, _ = find_peaks(novelty / top, prominence=params.onset_prominence)
-    if peaks.size == 0:
-        return peaks
-    return np.unique(librosa.onset.onset_backtrack(peaks, novelty))
+    starts = []
+    for peak in peaks:
+        t = int(peak)
+        while t > 0 and novelty[t - 1] >= params.rise_fraction * novelty[peak]:
+            t -= 1
+        starts.append(t)
+    return np.unique(np.array(starts, dtype=int))
 
 
 def _place_onsets(
@@ -449,11 +461,15 @@ def _transcribe(roll: np.ndarray, novelty: np.ndarray, spec: _Features, first_mi
         activations = _activations(roll, templates, params, scale)
         activations /= max(float(activations.max()), 1e-12)
         segments = _place_onsets(_segments(activations, params, dt), roll, candidates, lead, params, dt)
+        # a note is heard at its fundamental: a key whose activation comes only from what would be its partials
+        # (a chord's notes read as partials of a note below them) is not a note, and must not fuse them
+        threshold = 10 ** (params.fundamental_db / 20)
+        segments = [s for s in segments if _fundamental_level(s, roll, params) >= threshold]
         notes, _ = _fuse(segments, params, dt)
         if learning == params.learning_passes:
             return notes
         amplitudes = _learned_amplitudes(
-            roll, _teaching(notes, activations, roll, params) / _template_norms(responses, amplitudes)[None, :],
+            roll, _teaching(notes, activations) / _template_norms(responses, amplitudes)[None, :],
             responses, prior, params,
         )
     raise AssertionError("unreachable")
@@ -463,18 +479,21 @@ def _template_norms(responses: np.ndarray, amplitudes: np.ndarray) -> np.ndarray
     return np.maximum(np.linalg.norm(np.einsum("hn,hnk->nk", amplitudes, responses), axis=1), 1e-12)
 
 
-def _teaching(notes: list[Segment], activations: np.ndarray, roll: np.ndarray, params: DetectionParams) -> np.ndarray:
-    """The activations of the notes whose fundamental is audible, zero elsewhere (what learning looks at)."""
-    intervals = sorted(_partial_intervals(params.n_partials))
+def _fundamental_level(s: Segment, roll: np.ndarray, params: DetectionParams) -> float:
+    """Median over the segment of its key's envelope relative to the strongest of its partials' keys."""
     n_keys = roll.shape[1]
+    keys = [s.key] + [s.key + d for d in sorted(_partial_intervals(params.n_partials)) if s.key + d < n_keys]
+    frames = roll[s.start : s.stop]
+    if frames.shape[0] == 0:
+        return 0.0
+    return float(np.median(frames[:, s.key] / np.maximum(frames[:, keys].max(axis=1), 1e-12)))
+
+
+def _teaching(notes: list[Segment], activations: np.ndarray) -> np.ndarray:
+    """The activations of ``notes``, zero elsewhere (what learning looks at)."""
     mask = np.zeros_like(activations)
-    threshold = 10 ** (params.fundamental_db / 20)
     for s in notes:
-        keys = [s.key] + [s.key + d for d in intervals if s.key + d < n_keys]
-        frames = roll[s.start : s.stop]
-        strongest = np.maximum(frames[:, keys].max(axis=1), 1e-12)
-        if s.stop > s.start and np.median(frames[:, s.key] / strongest) >= threshold:
-            mask[s.start : s.stop, s.key] = 1.0
+        mask[s.start : s.stop, s.key] = 1.0
     return activations * mask
 
 
