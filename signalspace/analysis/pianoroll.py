@@ -116,10 +116,9 @@ class SuperFlux:
     difference is placed ``n_fft // (2 * hop)`` frames after the spectrum frame
     it ends at, so that the novelty starts to rise at the onset; unlike it, the
     dB scale is not clipped relative to the loudest frame (``top_db=None``),
-    which would make a block's values depend on the block, and the first
-    ``lag + n_fft // (2 * hop)`` frames hold the difference from the silence
-    before the signal (librosa sets them to 0), so that a note at the very
-    start is an onset too.
+    which would make a block's values depend on the block.  The first
+    ``lag + n_fft // (2 * hop)`` frames are 0, as in librosa (the silence
+    before the signal is no reference for a difference).
     """
 
     n_fft: int = 2048
@@ -151,9 +150,11 @@ class SuperFlux:
         spectrum = np.abs(librosa.stft(segment, n_fft=self.n_fft, hop_length=hop_length, center=False)) ** 2
         mel = _mel_basis(float(sr), self.n_fft, self.n_mels) @ spectrum
         db = librosa.power_to_db(mel, ref=1.0, top_db=None)
-        return np.asarray(  # float32 spectra: novelty to about 1e-6 of its peak, at half the cost of float64
+        novelty = np.asarray(  # float32 spectra: novelty to about 1e-6 of its peak, at half the cost of float64
             librosa.onset.onset_strength(S=db, lag=self.lag, max_size=self.max_size, center=False)[self.lag :]
         )
+        novelty[: max(0, shift + self.lag - f0)] = 0.0  # as librosa: no difference before lag + shift frames
+        return novelty
 
 
 @functools.lru_cache(maxsize=8)

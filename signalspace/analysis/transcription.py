@@ -111,8 +111,11 @@ class DetectionParams:
         from, corrected by half the key's kernel, by which a centred kernel sees a note early).
     onset_tolerance : float, default 0.05
         Seconds of slack on both ends of that search window.
-    reattack_ratio : float, default 2.0
+    reattack_ratio : float, default 1.5
         A candidate onset inside a segment after which its key's envelope grows by this factor splits it.
+    dip_ratio : float, default 2.0
+        A note's onset is not placed before a fall of its key's envelope by this factor on the way to its peak
+        (a note that starts on another note's decaying partial rises again from that partial's level).
     attack_time : float, default 0.15
         Seconds by which a note's onset may precede the frames where its activation first shows it (a bowed
         or blown note swells before the factorisation attributes it; the roll, which also holds other notes'
@@ -162,8 +165,9 @@ class DetectionParams:
     onset_prominence: float = 0.1
     rise_fraction: float = 0.1
     onset_tolerance: float = 0.05
-    reattack_ratio: float = 2.0
+    reattack_ratio: float = 1.5
     attack_time: float = 0.15
+    dip_ratio: float = 2.0
     fusion_window: float = 0.06
     fundamental_db: float = -25.0
     profile_band: int = 12
@@ -173,7 +177,7 @@ class DetectionParams:
 
     def __post_init__(self) -> None:
         positive_ints = ("hop_length", "n_partials", "iterations", "profile_band")
-        positive = ("resolution", "relative_window", "slope_db", "reattack_ratio")
+        positive = ("resolution", "relative_window", "slope_db", "reattack_ratio", "dip_ratio")
         non_negative = (
             "prior_decay", "sparsity", "min_duration", "onset_prominence", "onset_tolerance", "attack_time",
             "fusion_window", "profile_prior", "profile_smoothness",
@@ -329,8 +333,7 @@ def _onset_candidates(novelty: np.ndarray, params: DetectionParams) -> np.ndarra
     """Frames where onsets start: novelty peaks moved back to the start of their rise.
 
     A peak's prominence is measured against the novelty's 99th percentile, not
-    its maximum, so that one exceptional onset (the first note after the
-    silence before the recording) does not hide the others.  The start of a
+    its maximum, so that one exceptional onset does not hide the others.  The start of a
     peak's rise is the first frame of the run before it where the novelty is at
     least ``rise_fraction`` of the peak (:func:`librosa.onset.onset_backtrack`
     goes back to the previous local minimum instead, which a slow ramp of
@@ -341,11 +344,13 @@ def _onset_candidates(novelty: np.ndarray, params: DetectionParams) -> np.ndarra
     top = float(np.percentile(novelty, 99)) if novelty.size else 0.0
     if top <= 0:
         return np.zeros(0, dtype=int)
-    peaks, _ = find_peaks(novelty / top, prominence=params.onset_prominence)
+    peaks, properties = find_peaks(novelty / top, prominence=params.onset_prominence)
     starts = []
-    for peak in peaks:
+    for peak, prominence in zip(peaks, properties["prominences"] * top, strict=True):
+        # the rise starts where the novelty first exceeds its floor around the peak by rise_fraction of the rise
+        threshold = novelty[peak] - (1 - params.rise_fraction) * prominence
         t = int(peak)
-        while t > 0 and novelty[t - 1] >= params.rise_fraction * novelty[peak]:
+        while t > 0 and novelty[t - 1] >= threshold:
             t -= 1
         starts.append(t)
     return np.unique(np.array(starts, dtype=int))
@@ -387,6 +392,8 @@ def _place_onsets(
             previous = max(previous, start - reach - tolerance - attack)
             top = start + int(window.argmax())
             peak = float(env[top])
+            # the note's rise: back from its peak while the envelope keeps falling (a note that starts on another
+            # note's partial rises from that partial's level, not from zero)
             t = top
             while t > previous and env[t - 1] >= 0.5 * peak:
                 t -= 1
@@ -395,10 +402,24 @@ def _place_onsets(
                 t -= 1
             low = max(previous, t + reach // 2 - tolerance)
             near = candidates[(candidates >= low) & (candidates <= half + tolerance)]
-            onset = int(near[0]) if near.size else _rise_start(env, max(t, half - reach - tolerance), top, reach)
+            # not an onset before a re-attack: from the onset to the peak the envelope rises as one note, never
+            # falling by dip_ratio below what it reached (a note on another note's partial rises again from
+            # that partial's decay)
+            near = np.array([c for c in near if _one_rise(env[c : top + 1], params.dip_ratio)], dtype=int)
+            if near.size:
+                onset = int(near[0])
+            elif t == 0 and env[0] >= 0.5 * peak:  # sounding when the recording starts
+                onset = 0
+            else:
+                onset = _rise_start(env, max(t, half - reach - tolerance), top, reach)
             placed.append(Segment(k, onset, stop, peak))
             previous = stop
     return placed
+
+
+def _one_rise(env: np.ndarray, ratio: float) -> bool:
+    """Whether ``env`` never falls below ``1 / ratio`` of its running maximum."""
+    return env.size == 0 or bool(np.all(env * ratio >= np.maximum.accumulate(env)))
 
 
 def _rise_start(env: np.ndarray, first: int, top: int, reach: int) -> int:
