@@ -337,7 +337,7 @@ class Signal(NDArrayOperatorsMixin):
             key[self._domain.axis_index(name)] = k
         return self[tuple(key)]
 
-    def sel(self, tolerance: float | None = None, **coords: float | slice) -> Signal:
+    def sel(self, method: str | None = None, tolerance: float | None = None, **coords: float | slice) -> Signal:
         """Select by coordinate: a number picks the nearest sample, a slice is inclusive.
 
         Parameters
@@ -368,7 +368,7 @@ class Signal(NDArrayOperatorsMixin):
                     )
                 indices[name] = slice(int(inside[0]), int(inside[-1]) + 1)
             else:
-                indices[name] = axis.index(value, tolerance=tolerance)
+                indices[name] = axis.index(value, method=method, tolerance=tolerance)
         return self.isel(**indices)
 
     # -------------------------------------------------------------- arithmetic
