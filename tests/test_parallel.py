@@ -178,7 +178,7 @@ def test_stride_phase_does_not_depend_on_chunks():
 def test_signal_stays_lazy_through_indexing_arithmetic_conv_and_xarray(tmp_path):
     rng = np.random.default_rng(2)
     values = rng.standard_normal((4000, 2)).astype(np.float32)
-    x = ss.audio.from_array(da.from_array(values, chunks=(512, 2)), sr=8000, channels_last=True)
+    x = ss.audio.from_array(da.from_array(values, chunks=(512, 2)), sr=8000, channel_axis=-1)
     assert x.is_lazy
     z = (2 * x[100:3900] + 1.0)
     assert z.is_lazy

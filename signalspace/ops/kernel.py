@@ -238,9 +238,10 @@ class KernelLayout:
         if k == ndim + 2:
             return cls(shape, ndim, False, as_dims(dims))
         where = f" {against}" if against else ""
+        axes = "axis" if ndim == 1 else "axes"
         raise ShapeError(
-            f"kernel of shape {shape} does not fit {ndim} spatial axes{where}: that takes a kernel of {ndim} axes "
-            f"(depthwise, the same on every channel) or {ndim + 2} (spatial + (c_in, c_out))"
+            f"kernel of shape {shape} does not fit {ndim} spatial {axes}{where}: that takes a kernel of {ndim} "
+            f"{axes} (depthwise, the same on every channel) or {ndim + 2} (spatial + (c_in, c_out))"
         )
 
     @staticmethod

@@ -11,7 +11,7 @@ from signalspace.analysis import spectrogram
 
 
 def _audio(values: np.ndarray, sr: float) -> ss.Signal:
-    return ss.audio.from_array(values, sr, channels_last=values.ndim == 2)
+    return ss.audio.from_array(values, sr, channel_axis=-1 if values.ndim == 2 else None)
 
 
 @given(
