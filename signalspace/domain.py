@@ -293,7 +293,7 @@ class Domain:
             f"{a.name}={a.size}" + (f"@{a.step:g}{_unit_suffix(a.unit)}" if a.step != 1 or a.unit else "")
             for a in self.axes
         )
-        return f"Domain({self.kind}: {parts})"
+        return f"Domain({self.kind}: {parts or 'a point'})"
 
 
 def _unit_suffix(unit: str) -> str:
