@@ -253,6 +253,7 @@ class Conv:
         self._geometries = _Cache(_CACHE_SIZE)
         self._plans = _Cache(_CACHE_SIZE)
         self._readings = _Cache(2)
+        self._layouts = _Cache(_CACHE_SIZE)
         if self.kernel_layout is None:  # the options are scalars (a per-axis one would have said ndim)
             self.stride: Any = positive_int(stride, "stride")
             self.dilation: Any = positive_int(dilation, "dilation")
@@ -376,7 +377,23 @@ class Conv:
         >>> conv.depthwise, layout.carried, layout.spatial_shape
         (True, (0,), (8, 8, 8))
         """
-        shape = as_shape(input_shape, "input_shape" if name == "x" else name)
+        return self._meet(as_shape(input_shape, "input_shape" if name == "x" else name), channel_axis, axes, output,
+                          name)
+
+    def _meet(
+        self, shape: tuple[int, ...], channel_axis: Any, axes: Any, output: bool, name: str
+    ) -> tuple[Conv, InputLayout]:
+        """:meth:`meet` on a shape known to be valid (an array's), cached per layout."""
+        try:
+            key = (shape, channel_axis, None if axes is None else tuple(axes), output, name)
+            hash(key)
+        except TypeError:  # unhashable axes: the checks below say what is wrong
+            return self._read_layout(shape, channel_axis, axes, output, name)
+        return self._layouts.get(key, lambda: self._read_layout(shape, channel_axis, axes, output, name))
+
+    def _read_layout(
+        self, shape: tuple[int, ...], channel_axis: Any, axes: Any, output: bool, name: str
+    ) -> tuple[Conv, InputLayout]:
         if axes is not None:
             if isinstance(axes, (str, bytes)) or not isinstance(axes, Sequence | np.ndarray):
                 raise InvalidTypeError(f"axes must be a sequence of integer axes, got {describe(axes)}")
@@ -558,7 +575,7 @@ class Conv:
         lazy = is_lazy(x)
         if not lazy:
             x = np.asarray(x)
-        conv, layout = self.meet(x.shape, channel_axis=channel_axis, axes=axes)
+        conv, layout = self._meet(tuple(x.shape), channel_axis, axes, False, "x")
         if lazy:  # chunked, with a halo of the kernel's reach: signalspace.parallel.conv_dask
             return _hooks.call("conv_dask", conv, x, channel_axis=layout.channel, axes=layout.spatial)
         return conv._apply(x, layout)
@@ -610,7 +627,7 @@ class Conv:
         lazy = is_lazy(y)
         if not lazy:
             y = np.asarray(y)
-        conv, layout = self.meet(y.shape, channel_axis=channel_axis, axes=axes, output=True, name="y")
+        conv, layout = self._meet(tuple(y.shape), channel_axis, axes, True, "y")
         if lazy:  # signalspace.parallel.conv_adjoint_dask
             return _hooks.call("conv_adjoint_dask", conv, y, input_shape, channel_axis=layout.channel,
                                axes=layout.spatial)

@@ -46,6 +46,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -438,17 +439,17 @@ channel_axis=-1 to confirm
             )
         return layout
 
-    @property
+    @cached_property
     def carried(self) -> tuple[int, ...]:
         """Positions of the axes carried through untouched (neither spatial nor channel), in array order."""
         return tuple(a for a in range(len(self.shape)) if a not in self.spatial and a != self.channel)
 
-    @property
+    @cached_property
     def batch_shape(self) -> tuple[int, ...]:
         """Sizes of the carried axes."""
         return tuple(self.shape[a] for a in self.carried)
 
-    @property
+    @cached_property
     def spatial_shape(self) -> tuple[int, ...]:
         """Sizes of the spatial axes, in the kernel's order."""
         return tuple(self.shape[a] for a in self.spatial)
@@ -458,7 +459,7 @@ channel_axis=-1 to confirm
         """Number of channels (1 without a channel axis)."""
         return 1 if self.channel is None else self.shape[self.channel]
 
-    @property
+    @cached_property
     def order(self) -> tuple[int, ...]:
         """The array's axes in canonical order: carried, spatial, channel."""
         return (*self.carried, *self.spatial, *(() if self.channel is None else (self.channel,)))
