@@ -382,8 +382,7 @@ def conv_adjoint_dask(
             f"values has output spatial shape {out_spatial} but an input of {spatial} gives {geometry.output_shape}"
         )
     c_out = layout.channels
-    if y.dtype.kind in "biu":
-        y = y.astype(np.float64)
+    y = y.astype(conv.compute_dtype(y.dtype), copy=False)  # the one dtype rule, as in memory
     if len(y.chunks[-1]) > 1:
         y = y.rechunk({y.ndim - 1: -1})
     block_conv = _valid_conv(conv)

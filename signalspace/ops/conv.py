@@ -223,15 +223,10 @@ class Conv:
             raise InvalidTypeError("kernel must be an array, got a Signal; pass signal.values")
         self.kernel = as_kernel(kernel)
         self.dims = as_dims(dims)
-        if not isinstance(padding, Sequence) or isinstance(padding, str):
-            declared = {"stride": stride, "dilation": dilation, "boundary": boundary}
-        else:
-            declared = {"stride": stride, "dilation": dilation, "padding": padding, "boundary": boundary}
-        if self.kernel.ndim <= 2 and ndim is None and self.dims is None:
-            declared = {}  # a kernel of 1 or 2 axes is spatial: per-axis options are checked against it
+        per_axis_options = {"stride": stride, "dilation": dilation, "padding": padding, "boundary": boundary}
         #: How the kernel's axes are read (None: from what the kernel meets, see the module docstring).
         self.kernel_layout: KernelLayout | None = KernelLayout.parse(
-            self.kernel.shape, ndim=ndim, dims=self.dims, per_axis=declared
+            self.kernel.shape, ndim=ndim, dims=self.dims, per_axis=per_axis_options
         )
         if not isinstance(cval, (int, float, complex, np.number)) or isinstance(cval, bool):
             raise InvalidTypeError(f"cval must be a number, got {describe(cval)}")

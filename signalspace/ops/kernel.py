@@ -197,7 +197,9 @@ class KernelLayout:
         """The layout fixed by ``ndim``, ``dims``, a per-axis option or the kernel alone; None when the input decides.
 
         ``per_axis`` maps option names to their values: a sequence (other than a string) gives one
-        value per spatial axis, so its length is the number of spatial axes.
+        value per spatial axis, so its length is the number of spatial axes.  It is read when
+        ``ndim`` or ``dims`` is given (they must agree) or when the kernel has 3 or more axes; a
+        kernel of 1 or 2 axes fixes the count itself (the options are then checked against it).
         """
         shape = tuple(int(n) for n in shape)
         dims = as_dims(dims)
@@ -208,9 +210,10 @@ class KernelLayout:
             declared.append((int(ndim), f"ndim={int(ndim)}"))
         if dims is not None:
             declared.append((len(dims), f"dims={dims!r}"))
-        for option, value in (per_axis or {}).items():
-            if isinstance(value, Sequence) and not isinstance(value, str):
-                declared.append((len(value), f"{option}={value!r}"))
+        if declared or len(shape) > 2:
+            for option, value in (per_axis or {}).items():
+                if isinstance(value, Sequence) and not isinstance(value, str):
+                    declared.append((len(value), f"{option}={value!r}"))
         if declared:
             nd, source = declared[0]
             for other, said in declared[1:]:
