@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import scipy.fft
 
 from .._errors import InvalidParameterError, InvalidTypeError, ShapeError
 from .._validation import finite_float, positive_int
@@ -147,10 +148,15 @@ class SuperFlux:
         lo, hi = max(g0, 0, s0), min(g1, n, s0 + signal.shape[0])
         if hi > lo:
             segment[lo - g0 : hi - g0] = signal[lo - s0 : hi - s0]
-        spectrum = np.abs(librosa.stft(segment, n_fft=self.n_fft, hop_length=hop_length, center=False)) ** 2
-        mel = _mel_basis(float(sr), self.n_fft, self.n_mels) @ spectrum
+        # librosa.stft's frames, in float32 with scipy.fft (librosa's window is float64 and doubles the cost)
+        frames = np.lib.stride_tricks.sliding_window_view(segment, self.n_fft)[::hop_length]
+        window, basis = _window(self.n_fft), _mel_basis(float(sr), self.n_fft, self.n_mels)
+        mel = np.empty((self.n_mels, frames.shape[0]), dtype=np.float32)
+        for i in range(0, frames.shape[0], 512):  # 4 MiB of frames at a time: the transform stays in cache
+            spectrum = scipy.fft.rfft(frames[i : i + 512] * window, axis=1)
+            mel[:, i : i + 512] = basis @ (spectrum.real**2 + spectrum.imag**2).T  # sparse filters
         db = librosa.power_to_db(mel, ref=1.0, top_db=None)
-        novelty = np.asarray(  # float32 spectra: novelty to about 1e-6 of its peak, at half the cost of float64
+        novelty = np.asarray(  # float32 spectra: novelty to about 1e-5 of its peak, at a quarter of float64's cost
             librosa.onset.onset_strength(S=db, lag=self.lag, max_size=self.max_size, center=False)[self.lag :]
         )
         novelty[: max(0, shift + self.lag - f0)] = 0.0  # as librosa: no difference before lag + shift frames
@@ -158,10 +164,20 @@ class SuperFlux:
 
 
 @functools.lru_cache(maxsize=8)
-def _mel_basis(sr: float, n_fft: int, n_mels: int) -> np.ndarray:
+def _mel_basis(sr: float, n_fft: int, n_mels: int) -> Any:
+    """librosa's mel filterbank as a sparse matrix (each frequency bin feeds at most two filters)."""
+    import librosa
+    import scipy.sparse
+
+    return scipy.sparse.csr_array(librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, dtype=np.float32))
+
+
+@functools.lru_cache(maxsize=8)
+def _window(n_fft: int) -> np.ndarray:
+    """librosa.stft's default window (periodic Hann), float32."""
     import librosa
 
-    return librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, dtype=np.float32)
+    return librosa.filters.get_window("hann", n_fft, fftbins=True).astype(np.float32)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ intermediate records are named types (:class:`Segment`).
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 from dataclasses import dataclass, field, fields
@@ -318,14 +319,16 @@ def _segments(activations: np.ndarray, params: DetectionParams, dt: float) -> li
     transition = librosa.sequence.transition_loop(2, [params.stay_off, params.stay_on])
     shortest = params.min_duration / dt
     segments = []
-    for k in range(activations.shape[1]):
-        if probability[:, k].max() < 0.5:
-            continue
-        states = librosa.sequence.viterbi_binary(probability[:, k][np.newaxis], transition)[0]
-        edges = np.diff(np.concatenate([[0], states.astype(np.int8), [0]]))
-        for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
-            if stop - start >= shortest:
-                segments.append(Segment(k, int(start), int(stop), float(activations[start:stop, k].max())))
+    keys = np.flatnonzero(probability.max(axis=0) >= 0.5)  # the others never sound
+    group = max(1, 2**22 // max(probability.shape[0], 1))  # keys decoded per call: at most 32 MiB of states
+    for first in range(0, keys.size, group):
+        chosen = keys[first : first + group]
+        states = librosa.sequence.viterbi_binary(probability[:, chosen].T, transition)
+        edges = np.diff(np.pad(states.astype(np.int8), ((0, 0), (1, 1))), axis=1)
+        for k, row in zip(chosen, edges, strict=True):
+            for start, stop in zip(np.flatnonzero(row == 1), np.flatnonzero(row == -1), strict=True):
+                if stop - start >= shortest:
+                    segments.append(Segment(int(k), int(start), int(stop), float(activations[start:stop, k].max())))
     return segments
 
 
@@ -374,7 +377,7 @@ def _place_onsets(
         pieces = []
         for s in sorted(runs, key=lambda s: s.start):
             cuts = [s.start]
-            inside = candidates[(candidates > s.start + reach) & (candidates < s.stop - shortest)]
+            inside = _between(candidates, s.start + reach + 1, s.stop - shortest - 1)
             for c in inside:
                 before = env[max(c - tolerance, 0)]
                 after = env[c : min(c + reach + tolerance, s.stop)].max()
@@ -401,7 +404,7 @@ def _place_onsets(
             while t > previous and env[t - 1] >= params.rise_fraction * peak:
                 t -= 1
             low = max(previous, t + reach // 2 - tolerance)
-            near = candidates[(candidates >= low) & (candidates <= half + tolerance)]
+            near = _between(candidates, low, half + tolerance)
             # not an onset before a re-attack: from the onset to the peak the envelope rises as one note, never
             # falling by dip_ratio below what it reached (a note on another note's partial rises again from
             # that partial's decay)
@@ -415,6 +418,11 @@ def _place_onsets(
             placed.append(Segment(k, onset, stop, peak))
             previous = stop
     return placed
+
+
+def _between(sorted_frames: np.ndarray, first: int, last: int) -> np.ndarray:
+    """The frames ``first <= f <= last`` of a sorted array (a slice: no pass over the whole array)."""
+    return sorted_frames[np.searchsorted(sorted_frames, first) : np.searchsorted(sorted_frames, last, side="right")]
 
 
 def _one_rise(env: np.ndarray, ratio: float) -> bool:
@@ -453,11 +461,23 @@ def _fuse(segments: list[Segment], params: DetectionParams, dt: float) -> tuple[
     window = params.fusion_window / dt
     notes: list[Segment] = []
     partials: list[Segment] = []
+    starts: dict[int, list[int]] = {}  # per key, the notes' starts in order (segments come sorted by key, start)
+    found: dict[int, list[Segment]] = {}
     for s in sorted(segments, key=lambda s: (s.key, s.start)):
-        fused = any(
-            s.key - n.key in intervals and abs(n.start - s.start) <= window and n.stop > s.start for n in notes
-        )
-        (partials if fused else notes).append(s)
+        fused = False
+        for d in intervals:
+            lower = starts.get(s.key - d, [])
+            first = bisect.bisect_left(lower, s.start - window)
+            last = bisect.bisect_right(lower, s.start + window)
+            if any(n.stop > s.start for n in found.get(s.key - d, [])[first:last]):
+                fused = True
+                break
+        if fused:
+            partials.append(s)
+        else:
+            notes.append(s)
+            starts.setdefault(s.key, []).append(s.start)
+            found.setdefault(s.key, []).append(s)
     return notes, partials
 
 
