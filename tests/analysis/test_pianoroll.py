@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import signalspace as ss
 from signalspace.analysis import SuperFlux, piano_bank, piano_roll, synthesize
-from signalspace.analysis.pianoroll import _features, _Features, _key_responses, _plan
+from signalspace.analysis.pianoroll import _Features, _features, _key_responses, _plan
 
 SR = 22050
 
