@@ -333,3 +333,19 @@ def test_notes_on_8_khz_audio_uses_the_keys_below_the_limit_and_takes_fmin_and_k
     assert "n_keys=88" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli.main(["notes", str(path), "--keys", "0"])
+
+
+def test_notes_per_channel_floor_and_key_options(melody_wav, tmp_path, capsys):
+    mix, _ = _notes_output(["notes", str(melody_wav), "--csv", str(tmp_path / "mix.csv")], capsys)
+    rows = (tmp_path / "mix.csv").read_text().splitlines()[1:]
+    assert {row.split(",")[-1] for row in rows} == {"mix"}
+    _notes_output(["notes", str(melody_wav), "--per-channel", "--csv", str(tmp_path / "lr.csv")], capsys)
+    rows = [row.split(",") for row in (tmp_path / "lr.csv").read_text().splitlines()[1:]]
+    assert [r[2] for r in rows if r[-1] == "L"] == ["C4", "E5", "A2", "G6"]
+    assert [r[2] for r in rows if r[-1] == "R"] == ["F3", "B4", "D6", "C#4"]
+    flats, _ = _notes_output(["notes", str(melody_wav), "--per-channel", "--key", "Db:maj"], capsys)
+    assert "Db4" in flats and "C#4" not in flats
+    quiet, _ = _notes_output(["notes", str(melody_wav), "--floor-db", "0"], capsys)  # nothing is that loud
+    assert "0 notes" in quiet
+    assert cli.main(["notes", str(melody_wav), "--key", "H:maj"]) == 2
+    assert "key 'H:maj'" in capsys.readouterr().err

@@ -48,6 +48,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .._errors import InvalidParameterError, InvalidTypeError
 from .._validation import describe
@@ -263,13 +264,14 @@ def _activations(roll: np.ndarray, templates: np.ndarray, params: DetectionParam
     out = np.zeros((roll.shape[0], w.shape[0]), dtype=np.float32)
     audible = np.flatnonzero(roll.max(axis=1) > 10 ** ((params.floor_db - 40) / 20))
     block = 4096
-    for i in range(0, audible.size, block):
-        rows = audible[i : i + block]
-        e = roll[rows].astype(np.float32)
-        a = np.full((rows.size, w.shape[0]), np.float32(scale) + eps, dtype=np.float32)
-        for _ in range(params.iterations):
-            a *= ((e / (a @ w + eps)) @ w.T) / denominator
-        out[rows] = a
+    with threadpool_limits(1, user_api="blas"):  # (4096 x 88) @ (88 x 88): threads cost more than they give
+        for i in range(0, audible.size, block):
+            rows = audible[i : i + block]
+            e = roll[rows].astype(np.float32)
+            a = np.full((rows.size, w.shape[0]), np.float32(scale) + eps, dtype=np.float32)
+            for _ in range(params.iterations):
+                a *= ((e / (a @ w + eps)) @ w.T) / denominator
+            out[rows] = a
     return out
 
 
@@ -311,21 +313,22 @@ def _segments(activations: np.ndarray, params: DetectionParams, dt: float) -> li
     import librosa
     from scipy import ndimage
 
-    level = 20 * np.log10(activations + 1e-12)
     loudest = ndimage.maximum_filter1d(activations.max(axis=1), size=max(1, round(params.relative_window / dt)) | 1)
-    relative = level - 20 * np.log10(loudest[:, None] + 1e-12)
-    probability = 1 / (1 + np.exp(-(level - params.floor_db) / params.slope_db))
-    probability /= 1 + np.exp(-(relative - params.relative_db) / params.slope_db)
+    loudest_db = 20 * np.log10(loudest[:, None] + 1e-12)
     transition = librosa.sequence.transition_loop(2, [params.stay_off, params.stay_on])
     shortest = params.min_duration / dt
     segments = []
-    keys = np.flatnonzero(probability.max(axis=0) >= 0.5)  # the others never sound
-    group = max(1, 2**22 // max(probability.shape[0], 1))  # keys decoded per call: at most 32 MiB of states
-    for first in range(0, keys.size, group):
-        chosen = keys[first : first + group]
-        states = librosa.sequence.viterbi_binary(probability[:, chosen].T, transition)
+    group = max(1, 2**22 // max(activations.shape[0], 1))  # keys per call: at most 32 MiB of probabilities
+    for first in range(0, activations.shape[1], group):
+        level = 20 * np.log10(activations[:, first : first + group] + 1e-12)
+        probability = 1 / (1 + np.exp(-(level - params.floor_db) / params.slope_db))
+        probability /= 1 + np.exp(-(level - loudest_db - params.relative_db) / params.slope_db)
+        sounding = np.flatnonzero(probability.max(axis=0) >= 0.5)  # the others never sound
+        if sounding.size == 0:
+            continue
+        states = librosa.sequence.viterbi_binary(probability[:, sounding].T, transition)
         edges = np.diff(np.pad(states.astype(np.int8), ((0, 0), (1, 1))), axis=1)
-        for k, row in zip(chosen, edges, strict=True):
+        for k, row in zip(first + sounding, edges, strict=True):
             for start, stop in zip(np.flatnonzero(row == 1), np.flatnonzero(row == -1), strict=True):
                 if stop - start >= shortest:
                     segments.append(Segment(int(k), int(start), int(stop), float(activations[start:stop, k].max())))

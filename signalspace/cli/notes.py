@@ -88,6 +88,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--per-channel", action="store_true", help="transcribe each channel on its own (default: the mix)"
     )
     parser.add_argument(
+        "--key", default=None, metavar="SIGNATURE",
+        help="spell note names in this key signature, e.g. Eb:maj or F#:min (default: sharps)",
+    )
+    parser.add_argument(
         "--floor-db", type=float, default=None,
         help="level below the loudest note at which a key is as likely on as off (DetectionParams.floor_db, -30)",
     )
@@ -140,7 +144,7 @@ def notes_command(args: argparse.Namespace) -> int:
             else:
                 table, roll = _notes_and_roll(
                     x, getattr(args, "floor_db", None), progress, scheduler, getattr(args, "fmin", "A0"),
-                    getattr(args, "keys", None), getattr(args, "per_channel", False),
+                    getattr(args, "keys", None), getattr(args, "per_channel", False), getattr(args, "key", None),
                 )
             keys = "" if roll is None else f", keys {roll.channels.names[0].split(':')[-1]}.." \
                 f"{roll.channels.names[-1].split(':')[-1]}"
@@ -191,7 +195,7 @@ def _claim(stack: contextlib.ExitStack, path: str | None, option: str) -> Path |
 
 def _notes_and_roll(
     x: Any, floor_db: float | None, progress: bool, scheduler: str | None, fmin: str | float = "A0",
-    n_keys: int | None = None, per_channel: bool = False,
+    n_keys: int | None = None, per_channel: bool = False, key: str | None = None,
 ) -> tuple[Any, Any]:
     """Notes and the piano roll they were found in (computed once), on ``scheduler`` if given, with a progress bar.
 
@@ -218,7 +222,7 @@ def _notes_and_roll(
             # distributed draws its bar on stdout; keep stdout for the notes
             stack.enter_context(contextlib.redirect_stdout(sys.stderr))
             stack.enter_context(progress_bar(minimum=0.0))
-        return transcribe(x, params=params, per_channel=per_channel, fmin=fmin, n_keys=n_keys)
+        return transcribe(x, params=params, per_channel=per_channel, fmin=fmin, n_keys=n_keys, key=key)
 
 
 def _plot(roll: Any, table: Any, path: str | os.PathLike) -> None:
