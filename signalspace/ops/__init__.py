@@ -5,7 +5,8 @@
 runs), :mod:`~signalspace.ops.conv` (the operator), :mod:`~signalspace.ops.base`
 (LinearOperator), :mod:`~signalspace.ops.matrices` and :mod:`~signalspace.ops.structure`
 (Toeplitz matrices and their blocks), :mod:`~signalspace.ops.linear` (the dense
-layer read two ways).  Every module is an attribute of ``signalspace.ops``,
+layer read two ways), and :mod:`~signalspace.ops.kernel_operator` (the convolution
+as a map of its kernel).  Every module is an attribute of ``signalspace.ops``,
 imported on first use.
 """
 
@@ -19,6 +20,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "conv": ("signalspace.ops.conv", None),
     "engines": ("signalspace.ops.engines", None),
     "geometry": ("signalspace.ops.geometry", None),
+    "kernel_operator": ("signalspace.ops.kernel_operator", None),
     "linear": ("signalspace.ops.linear", None),
     "matrices": ("signalspace.ops.matrices", None),
     "padding": ("signalspace.ops.padding", None),

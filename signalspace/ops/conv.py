@@ -60,6 +60,7 @@ from . import engines
 from .base import LinearOperator
 from .engines.oned import convolve1d
 from .geometry import BOUNDARIES, PADDINGS, ConvGeometry
+from .kernel_operator import KernelOperator
 from .padding import constant_response
 
 __all__ = ["Conv", "ConvOperator", "convolve", "correlate"]
@@ -553,6 +554,34 @@ class Conv:
         With ``cval != 0`` it is the linear part (see :meth:`offset`).
         """
         return ConvOperator(self, input_shape)
+
+    def kernel_operator(self, x: Any, method: str | None = None) -> KernelOperator:
+        """The other side of the bilinear map: ``a -> Conv(a, same options)(x)`` for fixed data ``x``.
+
+        A :class:`~signalspace.ops.kernel_operator.KernelOperator` (a
+        :class:`~signalspace.ops.base.LinearOperator`): its model is a kernel
+        shaped like this Conv's, its adjoint the kernel gradient (the correlation
+        of the padded input with an output-side vector), its ``to_matrix`` the
+        data's (block-)Toeplitz matrix.  The padding is data, so a non-zero
+        ``cval`` is part of the (still linear) map.  ``method`` defaults to this
+        Conv's.
+
+        Examples
+        --------
+        Learning a kernel: the data and the output determine it.
+
+        >>> import numpy as np
+        >>> import signalspace as ss
+        >>> rng = np.random.default_rng(0)
+        >>> x, a = rng.standard_normal((32, 32, 3)), rng.standard_normal((3, 3, 3, 2))
+        >>> conv = ss.Conv(a, padding="same", boundary="reflect")
+        >>> X = conv.kernel_operator(x)
+        >>> bool(np.allclose(X @ a, conv(x)))
+        True
+        >>> X.to_matrix().shape                      # (outputs x c_out) x kernel entries
+        (2048, 54)
+        """
+        return KernelOperator(self, x, method)
 
     def as_linear_operator(self, input_shape: Sequence[int]) -> Any:
         """A :class:`scipy.sparse.linalg.LinearOperator` on raveled arrays of ``input_shape`` (matvec, rmatvec).
