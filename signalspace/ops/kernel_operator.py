@@ -308,6 +308,29 @@ class KernelOperator(LinearOperator):
         """
         return self.to_scipy()
 
+    def gram(self) -> np.ndarray:
+        """The Gram matrix of one output channel's columns: ``Xᴴ X = kron(gram(), I_{c_out})``.
+
+        Shape ``(n, n)`` with ``n = taps * c_in`` (``taps`` when depthwise), in the
+        order of the kernel's raveled entries of one output channel.  It costs
+        ``rows * n²`` multiply-adds over the ``rows`` windows of the data (cheap
+        for small kernels): its eigenvalues say whether the data determine the
+        kernel.
+        """
+        windows = self.patches()
+        if self.depthwise:
+            nd = self.geometry.ndim
+            block = np.moveaxis(windows, -1, nd + 1).reshape(-1, math.prod(self.geometry.kernel_shape))
+        else:
+            block = windows.reshape(-1, math.prod(self.geometry.kernel_shape) * self.channels)
+        return block.conj().T @ block
+
+    def gram_cost(self) -> int:
+        """Multiply-adds of :meth:`gram`."""
+        n = math.prod(self.geometry.kernel_shape) * (1 if self.depthwise else self.channels)
+        rows = self.batch * math.prod(self.geometry.output_shape) * (self.channels if self.depthwise else 1)
+        return rows * n * n
+
     def gram_diagonal(self) -> np.ndarray:
         """The squared norm of every column of the matrix (``diag(Xᴴ X)``), shaped like the kernel.
 

@@ -98,6 +98,8 @@ def test_kernel_operator_equals_reference_matrix_and_adjoint(case):
     np.testing.assert_allclose(X.adjoint(v).ravel(), dense.conj().T @ v.ravel(), atol=1e-10 * (1 + np.abs(v).sum()))
     dottest(X, complex=True, rng=case["seed"])
     np.testing.assert_allclose(X.gram_diagonal().ravel(), (np.abs(dense) ** 2).sum(axis=0), rtol=1e-10, atol=1e-12)
+    gram = X.gram() if case["depthwise"] else np.kron(X.gram(), np.eye(case["c_out"]))
+    np.testing.assert_allclose(gram, dense.conj().T @ dense, atol=1e-10 * (1 + np.abs(gram).max()))
 
 
 def test_gradient_is_scipy_correlation_of_x_with_y():
@@ -210,7 +212,7 @@ def test_bad_kernel_and_output_shapes():
 
 def test_lazy_and_xarray_data_are_refused_with_advice():
     xr = pytest.importorskip("xarray")
-    with pytest.raises(ss.InvalidTypeError, match="Signal.from_xarray"):
+    with pytest.raises(ss.InvalidTypeError, match=r"Signal.from_xarray"):
         ss.Conv(np.ones(3)).kernel_operator(xr.DataArray(np.ones(5), dims=("time",)))
     da = pytest.importorskip("dask.array")
     with pytest.raises(ss.InvalidTypeError, match="compute"):
