@@ -10,6 +10,7 @@ from reference import NP_PAD, expected_pads, reference
 import signalspace as ss
 from signalspace.ops import engines
 from signalspace.ops.engines.costs import COSTS
+from signalspace.ops.engines.im2col import Im2col
 from signalspace.ops.kernel_operator import KernelOperator
 from signalspace.testing import dottest
 
@@ -243,6 +244,15 @@ def test_ndimage_is_charged_every_position_it_computes():
     assert plan.geometry.output_shape == (5, 5)
     assert engines.estimate(plan, "ndimage") >= COSTS.ndimage_mac_unit * 60 * 60 * 64 * 64
     assert engines.choose(plan) != "ndimage"
+
+
+def test_flat_im2col_is_charged_a_step_per_tap():
+    """Documented: the flat im2col layout takes a Python step per kernel tap and chunk, so a 1-D correlation with a
+    kernel of 48 000 taps and 9 outputs (a kernel gradient) is not priced as 9 cheap outputs."""
+    plan = ss.Conv(np.ones(47_992)).plan((48_000,), 1, 1, np.float64)
+    assert Im2col().flat(plan) and plan.geometry.output_shape == (9,)
+    assert engines.estimate(plan, "im2col") >= 47_992 * COSTS.im2col_flat_tap_call
+    assert engines.choose(plan) in ("fft", "oa")
 
 
 def test_kernel_operator_is_a_class_of_the_module():
