@@ -41,6 +41,7 @@ from .._xarray import is_dataarray
 from ..signal import Signal, is_lazy
 from . import engines
 from .base import LinearOperator
+from .engines.direct import tap_slices
 from .geometry import ConvGeometry
 from .padding import pad
 
@@ -152,6 +153,7 @@ class KernelOperator(LinearOperator):
         padded = pad(xb, g, cval=conv.cval)
         self._padded = {dtype: np.ascontiguousarray(padded[(slice(None), *(slice(0, n) for n in self._read))])}
         self._gradient_inputs: dict[np.dtype, np.ndarray] = {}
+        self._choices: dict = {}
 
     # ------------------------------------------------------------ the data, laid out for each direction
     def padded(self, dtype: Any = None) -> np.ndarray:
@@ -196,8 +198,52 @@ class KernelOperator(LinearOperator):
 
     def _adjoint(self, y: np.ndarray) -> np.ndarray:
         dtype = _complex_if(self.dtype, y.dtype)
-        g = self._correlate(self._gradient_input(dtype), y.astype(dtype, copy=False))
+        y = y.astype(dtype, copy=False)
+        if self._gradient_by_taps(dtype):
+            g = self._tap_products(y)
+        else:
+            g = self._correlate(self._gradient_input(dtype), y)
         return np.ascontiguousarray(self._model_to_correlation(g))
+
+    def _gradient_by_taps(self, dtype: np.dtype) -> bool:
+        """Whether the gradient runs tap by tap (:meth:`_tap_products`) rather than on the engines, roles swapped.
+
+        Tap by tap is the ``direct`` engine's loop read the other way: one product of a strided view of the data
+        with ``y`` per kernel tap, the same work as ``direct``'s forward with a dense kernel, and priced so.  It wins
+        for small kernels (a few taps against transforms of the whole grid); the swapped correlation for large
+        ones.  A named method decides: "direct" runs tap by tap, another engine the swapped correlation.
+        """
+        if self.method != "auto":
+            return self.method == "direct"
+        key = ("by taps", dtype)
+        if key not in self._choices:
+            c_in = self.channels if self.depthwise else self.conv.c_in
+            kernel_shape = self.geometry.kernel_shape + (() if self.depthwise else (c_in, self.c_out))
+            forward = engines.Plan(self._forward_geometry, np.ones(kernel_shape, dtype), self.depthwise, c_in,
+                                   self.c_out, self.batch)
+            swapped = self._gradient_plan(np.ones((*self.geometry.output_shape, *self._gradient_channels()), dtype))
+            best = min(engines.estimate(swapped, name) for name, engine in engines.engines().items()
+                       if name not in DATA_KERNEL_SKIP and engine.applicable(swapped))
+            self._choices[key] = engines.estimate(forward, "direct") <= best
+        return self._choices[key]
+
+    def _tap_products(self, y: np.ndarray) -> np.ndarray:
+        """The gradient tap by tap: ``grad[k] = view_k(xp)ᴴ y`` (correlation taps; ``view_k``: what tap k reads)."""
+        xp = self.padded(y.dtype)
+        out_shape = self.geometry.output_shape
+        yb = y.reshape((self.batch, *out_shape, self.c_out))
+        if self.depthwise:
+            g = np.empty(self.geometry.kernel_shape, dtype=y.dtype)
+        else:
+            g = np.empty((*self.geometry.kernel_shape, self.channels, self.c_out), dtype=y.dtype)
+            y2 = yb.reshape(-1, self.c_out)
+        for tap in np.ndindex(*self.geometry.kernel_shape):
+            view = xp[tap_slices(self._forward_geometry, tap, out_shape)]  # (batch, out..., c)
+            if self.depthwise:  # sums over batch, positions and channels (np.vdot is slow on strided views)
+                g[tap] = np.dot(view.reshape(-1).conj(), yb.reshape(-1))
+            else:
+                g[tap] = view.reshape(-1, self.channels).conj().T @ y2
+        return g
 
     def _correlate(self, data: np.ndarray, y: np.ndarray) -> np.ndarray:
         """The correlation of ``data`` (laid out by :meth:`_gradient_input`) with ``y``: the gradient, correlation taps.
@@ -207,14 +253,19 @@ class KernelOperator(LinearOperator):
         """
         out_shape = self.geometry.output_shape
         kernel = np.moveaxis(y.reshape((self.batch, *out_shape, self.c_out)), 0, -2)  # (out..., batch, c_out)
-        if self.depthwise:
-            kernel = kernel.reshape((*out_shape, self.batch * self.channels, 1))
-            rows, c_in, c_out = 1, self.batch * self.channels, 1
-        else:
-            rows, c_in, c_out = self.channels, self.batch, self.c_out
-        plan = engines.Plan(self._gradient_geometry, np.ascontiguousarray(kernel), False, c_in, c_out, rows)
+        plan = self._gradient_plan(kernel.reshape((*out_shape, *self._gradient_channels())))
         g = engines.forward(data, plan, self._method(plan, skip=DATA_KERNEL_SKIP))
         return g[0, ..., 0] if self.depthwise else np.moveaxis(g, 0, -2)  # spatial (+ (c_in, c_out))
+
+    def _gradient_channels(self) -> tuple[int, int]:
+        """``(c_in, c_out)`` of the swapped correlation: the contracted (batch[, channel]) pairs, the outputs."""
+        return (self.batch * self.channels, 1) if self.depthwise else (self.batch, self.c_out)
+
+    def _gradient_plan(self, kernel: np.ndarray) -> engines.Plan:
+        """The engines' plan of the swapped correlation whose kernel is ``y`` laid out ``(out..., c_in', c_out')``."""
+        rows = 1 if self.depthwise else self.channels
+        c_in, c_out = self._gradient_channels()
+        return engines.Plan(self._gradient_geometry, np.ascontiguousarray(kernel), False, c_in, c_out, rows)
 
     def _method(self, plan: engines.Plan, skip: tuple[str, ...]) -> str:
         """The operator's engine where it applies, else the cheapest applicable engine not in ``skip``."""
