@@ -31,6 +31,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .._errors import InvalidParameterError, InvalidTypeError, ShapeError
 from .._validation import describe, finite_float, one_of, positive_int
@@ -281,9 +282,12 @@ def lstsq(
     if damp == 0:
         _check_determined(problem, n, condition_limit)
     runner = {"lsqr": _run_lsqr, "lsmr": _run_lsqr, "cg": _run_cg, "l-bfgs-b": _run_lbfgsb}[method]
-    x, iterations, history, converged, reason = runner(
-        problem, bv, damp, reg, x0v, tol, maxiter, condition_limit, callback, method, nonnegative
-    )
+    # One BLAS thread for the solvers' vector operations: on a busy machine a threaded dot product of 65 536
+    # samples waits for a time slice (15 ms instead of 8 us); the operators' FFTs keep their own workers.
+    with threadpool_limits(limits=1, user_api="blas"):
+        x, iterations, history, converged, reason = runner(
+            problem, bv, damp, reg, x0v, tol, maxiter, condition_limit, callback, method, nonnegative
+        )
     residual = float(np.linalg.norm(problem.forward(x) - bv))
     history = np.asarray([*history[:-1], residual])  # the last entry, exact
     return Solution(x.reshape(problem.model_shape), iterations, residual, history, converged, reason, method)
