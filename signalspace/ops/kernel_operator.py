@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import InvalidParameterError, InvalidTypeError
+from .._threads import one_blas_thread
 from .._validation import DEFAULT_MAX_DENSE_BYTES, check_budget, describe, one_of
 from .._xarray import is_dataarray
 from ..signal import Signal, is_lazy
@@ -153,7 +154,7 @@ class KernelOperator(LinearOperator):
         padded = pad(xb, g, cval=conv.cval)
         self._padded = {dtype: np.ascontiguousarray(padded[(slice(None), *(slice(0, n) for n in self._read))])}
         self._gradient_inputs: dict[np.dtype, np.ndarray] = {}
-        self._choices: dict = {}
+        self._choices: dict = {}  # (direction, dtype) -> engine (or "taps")
 
     # ------------------------------------------------------------ the data, laid out for each direction
     def padded(self, dtype: Any = None) -> np.ndarray:
@@ -190,42 +191,92 @@ class KernelOperator(LinearOperator):
 
     def _forward(self, a: np.ndarray) -> np.ndarray:
         dtype = _complex_if(self.dtype, a.dtype)
-        kernel = np.ascontiguousarray(self._model_to_correlation(a), dtype=dtype)
-        c_in = self.channels if self.depthwise else self.conv.c_in
-        plan = engines.Plan(self._forward_geometry, kernel, self.depthwise, c_in, self.c_out, self.batch)
-        y = engines.forward(self.padded(dtype), plan, self._method(plan, skip=()))
+        plan = self._forward_plan(np.ascontiguousarray(self._model_to_correlation(a), dtype=dtype))
+        y = engines.forward(self.padded(dtype), plan, self._forward_engine(dtype))
         return y.reshape(self.data_shape)
+
+    def _forward_plan(self, kernel: np.ndarray) -> engines.Plan:
+        c_in = self.channels if self.depthwise else self.conv.c_in
+        return engines.Plan(self._forward_geometry, kernel, self.depthwise, c_in, self.c_out, self.batch,
+                            kernel_reused=False)
+
+    def _kernel_shape(self) -> tuple[int, ...]:
+        """The correlation kernel's shape (the model's)."""
+        return self.geometry.kernel_shape + (() if self.depthwise else (self.conv.c_in, self.c_out))
+
+    def _forward_engine(self, dtype: np.dtype) -> str:
+        """The engine of ``X @ a``, chosen once per dtype (on a dense kernel: a solver's iterates are dense)."""
+        key = ("forward", dtype)
+        if key not in self._choices:
+            plan = self._forward_plan(np.ones(self._kernel_shape(), dtype))
+            self._choices[key] = self._cheapest(plan)
+        return self._choices[key]
+
+    def _cheapest(self, plan: engines.Plan, extra: dict[str, float] | None = None) -> str:
+        """The operator's engine where it applies, else the cheapest applicable engine (or ``extra`` route)."""
+        if self.method != "auto" and engines.get(self.method).applicable(plan):
+            return self.method
+        estimates = {name: engines.estimate(plan, name) for name, engine in engines.engines().items()
+                     if name not in DATA_KERNEL_SKIP and engine.applicable(plan)}
+        estimates.update(extra or {})
+        return min(estimates, key=estimates.get)
 
     def _adjoint(self, y: np.ndarray) -> np.ndarray:
         dtype = _complex_if(self.dtype, y.dtype)
         y = y.astype(dtype, copy=False)
-        if self._gradient_by_taps(dtype):
-            g = self._tap_products(y)
-        else:
-            g = self._correlate(self._gradient_input(dtype), y)
+        route = self._gradient_route(dtype)
+        with one_blas_thread():  # reductions over the whole grid: threaded BLAS waits for busy cores
+            if route == "taps":
+                g = self._tap_products(y)
+            else:
+                g = self._correlate(self._gradient_input(dtype), y, route)
         return np.ascontiguousarray(self._model_to_correlation(g))
 
-    def _gradient_by_taps(self, dtype: np.dtype) -> bool:
-        """Whether the gradient runs tap by tap (:meth:`_tap_products`) rather than on the engines, roles swapped.
+    def _gradient_route(self, dtype: np.dtype) -> str:
+        """How the gradient runs: ``"taps"`` (:meth:`_tap_products`) or the engine of the swapped correlation.
 
         Tap by tap is the ``direct`` engine's loop read the other way: one product of a strided view of the data
-        with ``y`` per kernel tap, the same work as ``direct``'s forward with a dense kernel, and priced so.  It wins
-        for small kernels (a few taps against transforms of the whole grid); the swapped correlation for large
-        ones.  A named method decides: "direct" runs tap by tap, another engine the swapped correlation.
+        with ``y`` per kernel tap, priced as direct's tap calls and GEMM multiply-adds plus a copy of each view
+        (none for one row of 1-D data at stride 1).  It wins for small kernels (a few taps against transforms
+        of the whole grid); the swapped correlation for large ones.  Chosen once per dtype; ``method="direct"``
+        forces the taps, another named engine the swapped correlation where it applies.
         """
-        if self.method != "auto":
-            return self.method == "direct"
-        key = ("by taps", dtype)
+        if self.method == "direct":
+            return "taps"
+        key = ("gradient", dtype)
         if key not in self._choices:
-            c_in = self.channels if self.depthwise else self.conv.c_in
-            kernel_shape = self.geometry.kernel_shape + (() if self.depthwise else (c_in, self.c_out))
-            forward = engines.Plan(self._forward_geometry, np.ones(kernel_shape, dtype), self.depthwise, c_in,
-                                   self.c_out, self.batch)
             swapped = self._gradient_plan(np.ones((*self.geometry.output_shape, *self._gradient_channels()), dtype))
-            best = min(engines.estimate(swapped, name) for name, engine in engines.engines().items()
-                       if name not in DATA_KERNEL_SKIP and engine.applicable(swapped))
-            self._choices[key] = engines.estimate(forward, "direct") <= best
+            self._choices[key] = self._cheapest(swapped, {"taps": self._tap_cost()})
         return self._choices[key]
+
+    def _tap_cost(self) -> float:
+        """Estimated seconds of :meth:`_tap_products` (the cost table's direct and im2col terms)."""
+        costs = engines.COSTS
+        rows = self.batch * math.prod(self.geometry.output_shape)
+        contiguous = self.geometry.ndim == 1 and self.geometry.stride == (1,) and self.batch == 1
+        per_tap = (costs.direct_tap_call + rows * self.channels * self.c_out * costs.direct_gemm_unit
+                   + (0 if contiguous else rows * self.channels * costs.im2col_patch_unit))
+        return math.prod(self.geometry.kernel_shape) * per_tap
+
+    def engine(self, direction: str = "adjoint", dtype: Any = None) -> str:
+        """How ``X @ a`` (``direction="forward"``) or the kernel gradient (``"adjoint"``) runs, in ``dtype``.
+
+        An engine's name; for the gradient also ``"taps"`` (one product of the data with ``y`` per kernel tap,
+        small kernels).  Chosen once per dtype by the cost model, as ``Conv.engine`` says for the signal side.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import signalspace as ss
+        >>> x = np.random.default_rng(0).standard_normal(48_000)
+        >>> ss.Conv(np.ones(5)).kernel_operator(x).engine()            # 5 dot products
+        'taps'
+        >>> ss.Conv(np.ones(4000)).kernel_operator(x).engine() in ("fft", "oa")
+        True
+        """
+        one_of(direction, "direction", ("forward", "adjoint"))
+        dtype = self.dtype if dtype is None else _complex_if(self.dtype, np.dtype(dtype))
+        return self._forward_engine(dtype) if direction == "forward" else self._gradient_route(dtype)
 
     def _tap_products(self, y: np.ndarray) -> np.ndarray:
         """The gradient tap by tap: ``grad[k] = view_k(xp)ᴴ y`` (correlation taps; ``view_k``: what tap k reads)."""
@@ -245,8 +296,9 @@ class KernelOperator(LinearOperator):
                 g[tap] = view.reshape(-1, self.channels).conj().T @ y2
         return g
 
-    def _correlate(self, data: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """The correlation of ``data`` (laid out by :meth:`_gradient_input`) with ``y``: the gradient, correlation taps.
+    def _correlate(self, data: np.ndarray, y: np.ndarray, engine: str | None = None) -> np.ndarray:
+        """The correlation of ``data`` (laid out by :meth:`_gradient_layout`) with ``y``: the gradient, correlation
+        taps, on ``engine`` (default: the one :meth:`_gradient_route` picks, taps aside).
 
         ``y`` (the data shape) becomes the engines' kernel ``(out spatial..., c_in', c_out')``: the batch (and,
         depthwise, the channels) contracted like input channels.
@@ -254,7 +306,7 @@ class KernelOperator(LinearOperator):
         out_shape = self.geometry.output_shape
         kernel = np.moveaxis(y.reshape((self.batch, *out_shape, self.c_out)), 0, -2)  # (out..., batch, c_out)
         plan = self._gradient_plan(kernel.reshape((*out_shape, *self._gradient_channels())))
-        g = engines.forward(data, plan, self._method(plan, skip=DATA_KERNEL_SKIP))
+        g = engines.forward(data, plan, engine or self._cheapest(plan))
         return g[0, ..., 0] if self.depthwise else np.moveaxis(g, 0, -2)  # spatial (+ (c_in, c_out))
 
     def _gradient_channels(self) -> tuple[int, int]:
@@ -265,19 +317,8 @@ class KernelOperator(LinearOperator):
         """The engines' plan of the swapped correlation whose kernel is ``y`` laid out ``(out..., c_in', c_out')``."""
         rows = 1 if self.depthwise else self.channels
         c_in, c_out = self._gradient_channels()
-        return engines.Plan(self._gradient_geometry, np.ascontiguousarray(kernel), False, c_in, c_out, rows)
-
-    def _method(self, plan: engines.Plan, skip: tuple[str, ...]) -> str:
-        """The operator's engine where it applies, else the cheapest applicable engine not in ``skip``."""
-        if self.method != "auto" and engines.get(self.method).applicable(plan):
-            return self.method
-
-        def cheapest() -> str:
-            names = [name for name, engine in engines.engines().items()
-                     if name not in skip and engine.applicable(plan)]
-            return min(names, key=lambda name: engines.estimate(plan, name))
-
-        return cheapest() if skip else engines.choose(plan)
+        return engines.Plan(self._gradient_geometry, np.ascontiguousarray(kernel), False, c_in, c_out, rows,
+                            kernel_reused=False)
 
     # ------------------------------------------------------------ matrices
     def patches(self) -> np.ndarray:

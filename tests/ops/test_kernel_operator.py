@@ -221,20 +221,25 @@ def test_lazy_and_xarray_data_are_refused_with_advice():
 
 
 # ----------------------------------------------------------------------------- engines of the gradient
-def test_gradient_runs_on_the_engines_with_the_roles_swapped():
-    """The gradient of a multi-channel image layer goes to a GEMM or FFT engine chosen by the cost model (never a
-    loop over the output-sized "kernel"), and a named engine is used where it applies."""
+def test_gradient_runs_tap_by_tap_or_on_the_engines_with_the_roles_swapped():
+    """The gradient never loops over the output-sized "kernel" of the swapped correlation (direct there): a small
+    kernel goes tap by tap, a long 1-D one to transforms; every route, and every named engine, gives the same."""
     rng = np.random.default_rng(4)
     x = rng.standard_normal((64, 64, 3))
     conv = ss.Conv(rng.standard_normal((3, 3, 3, 8)), padding="same")
     X = conv.kernel_operator(x)
     y = rng.standard_normal(X.data_shape)
-    plan = engines.Plan(X._gradient_geometry, np.ones((64, 64, 1, 8)), False, 1, 8, 3)
-    choice = X._method(plan, skip=ss.ops.kernel_operator.DATA_KERNEL_SKIP)
-    assert choice in ("im2col", "fft")
+    assert X.engine("adjoint") != "direct" and X.engine("forward") in engines.methods()
+    expected = X.adjoint(y)
     for method in ("direct", "im2col", "fft"):
         forced = conv.kernel_operator(x, method=method)
-        np.testing.assert_allclose(forced.adjoint(y), X.adjoint(y), atol=1e-9)
+        assert forced.engine("adjoint") == ("taps" if method == "direct" else method)
+        np.testing.assert_allclose(forced.adjoint(y), expected, atol=1e-9)
+    signal = rng.standard_normal(48_000)
+    assert ss.Conv(np.ones(5)).kernel_operator(signal).engine() == "taps"
+    assert ss.Conv(np.ones(4000)).kernel_operator(signal).engine() in ("fft", "oa")
+    with pytest.raises(ss.UnknownNameError, match="direction"):
+        X.engine("sideways")
 
 
 def test_ndimage_is_charged_every_position_it_computes():
