@@ -92,6 +92,31 @@ class _Problem(NamedTuple):
     operator: Any  # the operator as given (for gram_diagonal)
 
 
+class _Options(NamedTuple):
+    """The checked options of one :func:`lstsq` call, as its solvers take them."""
+
+    damp: float
+    regularizer: _Problem | None
+    x0: np.ndarray | None
+    tol: float
+    maxiter: int | None
+    condition_limit: float
+    callback: Callable[[Progress], Any] | None
+    method: str
+    nonnegative: bool
+
+
+class _Run(NamedTuple):
+    """What a solver returns: the solution, its iterations, the residual history (last entry replaced by the exact
+    final residual), whether it converged and why it stopped."""
+
+    x: np.ndarray
+    iterations: int
+    history: list[float]
+    converged: bool
+    reason: str
+
+
 def _as_problem(A: Any, name: str) -> _Problem:
     """The operator's forward/adjoint on raveled vectors, its shapes and dtype."""
     if isinstance(A, LinearOperator):
@@ -285,12 +310,12 @@ def lstsq(
     # One BLAS thread for the solvers' vector operations: on a busy machine a threaded dot product of 65 536
     # samples waits for a time slice (15 ms instead of 8 us); the operators' FFTs keep their own workers.
     with threadpool_limits(limits=1, user_api="blas"):
-        x, iterations, history, converged, reason = runner(
-            problem, bv, damp, reg, x0v, tol, maxiter, condition_limit, callback, method, nonnegative
-        )
-    residual = float(np.linalg.norm(problem.forward(x) - bv))
-    history = np.asarray([*history[:-1], residual])  # the last entry, exact
-    return Solution(x.reshape(problem.model_shape), iterations, residual, history, converged, reason, method)
+        run = runner(problem, bv, _Options(damp, reg, x0v, tol, maxiter, condition_limit, callback, method,
+                                           nonnegative))
+    residual = float(np.linalg.norm(problem.forward(run.x) - bv))
+    history = np.asarray([*run.history[:-1], residual])  # the last entry, exact
+    return Solution(run.x.reshape(problem.model_shape), run.iterations, residual, history, run.converged, run.reason,
+                    method)
 
 
 def _check_determined(problem: _Problem, n: int, condition_limit: float) -> None:
@@ -334,13 +359,12 @@ def _check_determined(problem: _Problem, n: int, condition_limit: float) -> None
             )
 
 
-def _run_lsqr(problem: _Problem, b: np.ndarray, damp: float, reg: _Problem | None, x0: np.ndarray | None,
-              tol: float, maxiter: int | None, condition_limit: float, callback: Any, method: str,
-              nonnegative: bool) -> tuple[np.ndarray, int, list[float], bool, str]:
+def _run_lsqr(problem: _Problem, b: np.ndarray, options: _Options) -> _Run:
     """scipy's lsqr or lsmr; a regularizer stacks ``damp * L`` under ``A``."""
     from scipy.sparse.linalg import LinearOperator as ScipyOperator
     from scipy.sparse.linalg import lsmr, lsqr
 
+    damp, reg, x0, tol, maxiter, condition_limit, callback, method, _ = options
     m, n = math.prod(problem.data_shape), math.prod(problem.model_shape)
     dtype = np.result_type(problem.dtype, b.dtype, np.float64)
     calls = [0]
@@ -381,12 +405,10 @@ def _run_lsqr(problem: _Problem, b: np.ndarray, damp: float, reg: _Problem | Non
             "regularizer, or raise condition_limit to accept an ill-conditioned solution"
         )
     history.append(math.nan)  # the final residual, computed by lstsq
-    return x, int(iterations), history, istop in (0, 1, 2, 4, 5), reasons.get(istop, f"istop={istop}")
+    return _Run(x, int(iterations), history, istop in (0, 1, 2, 4, 5), reasons.get(istop, f"istop={istop}"))
 
 
-def _run_cg(problem: _Problem, b: np.ndarray, damp: float, reg: _Problem | None, x0: np.ndarray | None,
-            tol: float, maxiter: int | None, condition_limit: float, callback: Any, method: str,
-            nonnegative: bool) -> tuple[np.ndarray, int, list[float], bool, str]:
+def _run_cg(problem: _Problem, b: np.ndarray, options: _Options) -> _Run:
     """scipy's cg on ``(AᴴA + damp² LᴴL) x = Aᴴ b``; ``||A x_k - b||`` tracked without extra operator calls.
 
     cg calls the normal operator once per iteration, on its search direction ``p``, then moves ``x`` along ``p``:
@@ -396,6 +418,7 @@ def _run_cg(problem: _Problem, b: np.ndarray, damp: float, reg: _Problem | None,
     from scipy.sparse.linalg import LinearOperator as ScipyOperator
     from scipy.sparse.linalg import cg
 
+    damp, reg, x0, tol, maxiter, _, callback, _, _ = options
     n = math.prod(problem.model_shape)
     dtype = np.result_type(problem.dtype, b.dtype, np.float64)
     last: dict[str, Any] = {}
@@ -432,15 +455,14 @@ def _run_cg(problem: _Problem, b: np.ndarray, damp: float, reg: _Problem | None,
     rhs = problem.adjoint(b)
     x, info = cg(op, rhs, x0=x_start, rtol=tol, atol=0.0, maxiter=maxiter, callback=track)
     reason = "the normal equations are solved to the tolerance" if info == 0 else "the iteration limit was reached"
-    return x, iterations[0], history, info == 0, reason
+    return _Run(x, iterations[0], history, info == 0, reason)
 
 
-def _run_lbfgsb(problem: _Problem, b: np.ndarray, damp: float, reg: _Problem | None, x0: np.ndarray | None,
-                tol: float, maxiter: int | None, condition_limit: float, callback: Any, method: str,
-                nonnegative: bool) -> tuple[np.ndarray, int, list[float], bool, str]:
+def _run_lbfgsb(problem: _Problem, b: np.ndarray, options: _Options) -> _Run:
     """scipy.optimize.minimize with L-BFGS-B on ``½||A x - b||² + ½ damp² ||L x||²`` (bounds ``x >= 0``)."""
     from scipy.optimize import minimize
 
+    damp, reg, x0, tol, maxiter, _, callback, _, nonnegative = options
     n = math.prod(problem.model_shape)
     last: dict[str, Any] = {}
 
@@ -474,7 +496,7 @@ def _run_lbfgsb(problem: _Problem, b: np.ndarray, damp: float, reg: _Problem | N
         options["maxiter"] = maxiter
     bounds = [(0.0, None)] * n if nonnegative else None
     result = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds, options=options, callback=track)
-    return result.x, int(result.nit), history, bool(result.success), str(result.message)
+    return _Run(result.x, int(result.nit), history, bool(result.success), str(result.message))
 
 
 # --------------------------------------------------------------------------- wiener
