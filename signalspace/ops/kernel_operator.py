@@ -22,10 +22,12 @@ axis and the input channels the batch.  The engines and their cost model
 (:mod:`signalspace.ops.engines`) then pick FFT, GEMM (im2col) or np.convolve as
 they do for the forward.
 
-The padding is data: ``xp`` is the input padded once, at construction, following
-the Conv's boundary (with ``cval`` for "constant").  So a non-zero ``cval``,
-which makes ``Conv(a)`` affine in ``x``, still leaves ``a -> Conv(a)(x)``
-linear, and the operator, its adjoint and its matrix include the constant.
+The padding is data: ``X @ a`` runs as ``Conv(a)(x)`` does (the engines pad,
+the response to a non-zero ``cval`` is added, linear in ``a``), and the
+gradient reads ``xp``, the input padded once at construction following the
+Conv's boundary (``cval`` for "constant").  So a non-zero ``cval``, which makes
+``Conv(a)`` affine in ``x``, still leaves ``a -> Conv(a)(x)`` linear, and the
+operator, its adjoint and its matrix include the constant.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from . import engines
 from .base import LinearOperator
 from .engines.direct import tap_slices
 from .geometry import ConvGeometry
-from .padding import pad
+from .padding import constant_response, pad
 
 __all__ = ["DATA_KERNEL_SKIP", "MATRIX_FORMATS", "KernelOperator"]
 
@@ -151,6 +153,7 @@ class KernelOperator(LinearOperator):
         self._gradient_geometry = ConvGeometry.create(self._read, g.output_shape, stride=g.dilation,
                                                       dilation=g.stride)
         xb = x.reshape((self.batch, *spatial, channels)).astype(dtype)  # a copy: x itself is never touched
+        self._data = {dtype: xb}
         padded = pad(xb, g, cval=conv.cval)
         self._padded = {dtype: np.ascontiguousarray(padded[(slice(None), *(slice(0, n) for n in self._read))])}
         self._gradient_inputs: dict[np.dtype, np.ndarray] = {}
@@ -192,12 +195,17 @@ class KernelOperator(LinearOperator):
     def _forward(self, a: np.ndarray) -> np.ndarray:
         dtype = _complex_if(self.dtype, a.dtype)
         plan = self._forward_plan(np.ascontiguousarray(self._model_to_correlation(a), dtype=dtype))
-        y = engines.forward(self.padded(dtype), plan, self._forward_engine(dtype))
+        if dtype not in self._data:
+            self._data[dtype] = self._data[self.dtype].astype(dtype)
+        y = engines.forward(self._data[dtype], plan, self._forward_engine(dtype))
+        response = constant_response(self.geometry, plan.kernel, self.depthwise, self.conv.cval)
+        if response is not None:  # the padding constant, linear in the kernel: as Conv adds it
+            y += response
         return y.reshape(self.data_shape)
 
     def _forward_plan(self, kernel: np.ndarray) -> engines.Plan:
         c_in = self.channels if self.depthwise else self.conv.c_in
-        return engines.Plan(self._forward_geometry, kernel, self.depthwise, c_in, self.c_out, self.batch,
+        return engines.Plan(self.geometry, kernel, self.depthwise, c_in, self.c_out, self.batch,
                             kernel_reused=False)
 
     def _kernel_shape(self) -> tuple[int, ...]:
