@@ -46,11 +46,11 @@ def _shapes() -> list[tuple[str, np.ndarray, np.ndarray, dict, bool]]:
         ("2d 256^2 15x15 same wrap", RNG.standard_normal((256, 256)), RNG.standard_normal((15, 15)),
          {"padding": "same", "boundary": "wrap"}, False),
         ("2d 256^2 3to8 3x3 same reflect", RNG.standard_normal((256, 256, 3)), RNG.standard_normal((3, 3, 3, 8)),
-         {"padding": "same", "boundary": "reflect"}, False),
+         {"padding": "same", "boundary": "reflect", "ndim": 2}, False),
         ("2d batch 4x64^2 3to8 3x3 same", RNG.standard_normal((4, 64, 64, 3)), RNG.standard_normal((3, 3, 3, 8)),
-         {"padding": "same"}, False),
+         {"padding": "same", "ndim": 2}, False),
         ("2d 512^2 3to16 f32 7x7 same", RNG.standard_normal((512, 512, 3)).astype(np.float32),
-         RNG.standard_normal((7, 7, 3, 16)).astype(np.float32), {"padding": "same"}, True),
+         RNG.standard_normal((7, 7, 3, 16)).astype(np.float32), {"padding": "same", "ndim": 2}, True),
         ("3d 64^3 5^3 same", RNG.standard_normal((64, 64, 64)), RNG.standard_normal((5, 5, 5)),
          {"padding": "same", "ndim": 3}, True),
     ]
@@ -91,14 +91,16 @@ def cases(quick: bool = False) -> list[Case]:
     out: list[Case] = []
     for name, x, a, options, big in _shapes():
         conv = ss.Conv(a, **options)
-        X = conv.kernel_operator(x)
-        y = conv(x)
+        nd = conv.ndim
+        axes = tuple(range(x.ndim - 1 - nd, x.ndim - 1)) if x.ndim > nd + 1 else None  # a leading batch: carried
+        X = conv.kernel_operator(x, axes=axes)
+        y = conv(x, axes=axes)
         assert np.allclose(X @ a, y, atol=1e-3 if x.dtype == np.float32 else 1e-9)
         out.append(Case(f"kernel {name} gradient vs forward", lambda x=x, y=y: (x, y),
-                        lambda x, y, X=X: X.adjoint(y), {"forward conv(x)": lambda x, y, conv=conv: conv(x)}, 2.5,
-                        big=big))
-        out.append(Case(f"kernel {name} X @ a vs forward", lambda x=x, a=a: (x, a),
-                        lambda x, a, X=X: X @ a, {"forward conv(x)": lambda x, a, conv=conv: conv(x)}, 1.5, big=big))
+                        lambda x, y, X=X: X.adjoint(y),
+                        {"forward conv(x)": lambda x, y, conv=conv, axes=axes: conv(x, axes=axes)}, 2.5, big=big))
+        out.append(Case(f"kernel {name} X @ a vs forward", lambda x=x, a=a: (x, a), lambda x, a, X=X: X @ a,
+                        {"forward conv(x)": lambda x, a, conv=conv, axes=axes: conv(x, axes=axes)}, 1.5, big=big))
     out += [Case(f"kernel {c.name}", c.setup, c.ours, c.peers, c.target, big=c.big) for c in _pylops_cases()]
     return out
 

@@ -14,7 +14,7 @@ parts (it sits below :mod:`signalspace.signal`); ``Signal.to_xarray`` and
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -94,8 +94,13 @@ def decode_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
     return attrs
 
 
-def to_dataarray(values: Any, domain: Domain, channels: Channels, attrs: Mapping[str, Any]) -> xr.DataArray:
-    """The DataArray of a Signal's parts: dims ``axis names + ("channel",)`` (see ``Signal.to_xarray``)."""
+def to_dataarray(
+    values: Any, domain: Domain, channels: Channels, attrs: Mapping[str, Any], scalars: Iterable[Axis] = ()
+) -> xr.DataArray:
+    """The DataArray of a Signal's parts: dims ``axis names + ("channel",)`` (see ``Signal.to_xarray``).
+
+    ``scalars`` (one-sample Axes) become scalar coordinates with ``units`` and ``step`` attributes.
+    """
     import xarray as xr
 
     coords: dict[str, Any] = {}
@@ -104,6 +109,11 @@ def to_dataarray(values: Any, domain: Domain, channels: Channels, attrs: Mapping
         if axis.unit:
             axis_attrs["units"] = axis.unit
         coords[axis.name] = (axis.name, axis.coords, axis_attrs)
+    for axis in scalars:
+        scalar_attrs: dict[str, Any] = {"step": axis.step}
+        if axis.unit:
+            scalar_attrs["units"] = axis.unit
+        coords[axis.name] = ((), axis.origin, scalar_attrs)
     coords[CHANNEL_DIM] = (CHANNEL_DIM, list(channels.names))
     for key, per_channel in channels.coords.items():
         if key in coords:
@@ -121,8 +131,8 @@ def to_dataarray(values: Any, domain: Domain, channels: Channels, attrs: Mapping
 
 def from_dataarray(
     da: xr.DataArray, *, kind: str | None = None, drop_coords: bool = False
-) -> tuple[Any, Domain, Channels, dict[str, Any]]:
-    """``(values, domain, channels, attrs)`` of a DataArray (see ``Signal.from_xarray``)."""
+) -> tuple[Any, Domain, Channels, dict[str, Any], list[Axis]]:
+    """``(values, domain, channels, attrs, scalar coordinates)`` of a DataArray (see ``Signal.from_xarray``)."""
     import xarray as xr
 
     if not isinstance(da, xr.DataArray):
@@ -136,7 +146,20 @@ def from_dataarray(
         space_dims = da.dims[:-1]
     else:
         space_dims = da.dims
-    spanning = sorted(str(k) for k, v in da.coords.items() if k not in da.dims and v.dims != (CHANNEL_DIM,))
+    scalars, channel_name = [], None
+    for key, coord in da.coords.items():
+        if coord.dims != () or key in da.dims:
+            continue
+        if key == CHANNEL_DIM and CHANNEL_DIM not in da.dims:
+            channel_name = str(coord.values.item())  # what da.sel(channel="L") leaves
+        elif coord.dtype.kind in "iuf" and np.isfinite(coord.values):
+            step = coord.attrs.get("step", 1.0)
+            scalars.append(Axis(str(key), 1, step=float(step) if step else 1.0, origin=float(coord.values),
+                                unit=str(coord.attrs.get("units", ""))))
+    held = {axis.name for axis in scalars} | ({CHANNEL_DIM} if channel_name is not None else set())
+    spanning = sorted(
+        str(k) for k, v in da.coords.items() if k not in da.dims and v.dims != (CHANNEL_DIM,) and k not in held
+    )
     if spanning and not drop_coords:
         raise InvalidParameterError(
             f"coordinates {spanning} are not along a single axis or the channel dimension and a Signal cannot "
@@ -158,8 +181,9 @@ def from_dataarray(
         }
         channels = Channels(names, layout=layout, coords=extra, units=units)
     else:
-        channels = Channels((str(da.name),) if da.name is not None else ("c0",), layout=layout)
-    return da.data, Domain(tuple(axes), kind=kind), channels, attrs
+        name = channel_name if channel_name is not None else str(da.name) if da.name is not None else "c0"
+        channels = Channels((name,), layout=layout)
+    return da.data, Domain(tuple(axes), kind=kind), channels, attrs, scalars
 
 
 def axis_from_coord(da: xr.DataArray, dim: str) -> Axis:

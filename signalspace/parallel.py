@@ -72,9 +72,11 @@ from typing import Any
 
 import numpy as np
 
+from ._docstrings import docfiller
 from ._errors import InvalidParameterError, InvalidTypeError, ShapeError
 from ._validation import describe, finite_float
 from .ops.conv import Conv
+from .ops.kernel import AUTO
 from .ops.padding import fold, pad
 
 __all__ = ["compute", "conv_adjoint_dask", "conv_dask", "current_client", "progress", "progress_active"]
@@ -218,8 +220,8 @@ def _concat_nested(blocks: np.ndarray, first_axis: int) -> Any:
 
 
 # ------------------------------------------------------------------ block functions
-def _forward_block(block: np.ndarray, conv: Any) -> np.ndarray:
-    return np.asarray(conv(block))
+def _forward_block(block: np.ndarray, conv: Any, nb: int) -> np.ndarray:
+    return np.asarray(conv(block, axes=tuple(range(nb, nb + conv.ndim)), channel_axis=-1))
 
 
 def _adjoint_segment(
@@ -237,7 +239,8 @@ def _adjoint_segment(
     out = np.zeros((*block.shape[:nb], *seg_shape, c_in), dtype=dtype)
     if any(n == 0 for n in length):
         return out
-    g = np.asarray(conv.adjoint(block, input_shape=in_lengths)).reshape((*block.shape[:nb], *in_lengths, c_in))
+    spatial_axes = tuple(range(nb, nb + len(in_lengths)))
+    g = np.asarray(conv.adjoint(block, input_shape=in_lengths, axes=spatial_axes, channel_axis=-1))
     batch = (slice(None),) * nb
     take = batch + tuple(slice(s, s + n) for s, n in zip(src, length, strict=True))
     put = batch + tuple(slice(d, d + n) for d, n in zip(dst, length, strict=True))
@@ -245,21 +248,9 @@ def _adjoint_segment(
     return out
 
 
-def _layout(conv: Any, values: Any, name: str) -> tuple[Any, int, bool]:
-    """Return values with a channel axis, the number of batch axes, and whether a channel axis was added."""
-    nd = conv.ndim
-    if values.ndim == nd:
-        return values[..., np.newaxis], 0, True
-    if values.ndim < nd:
-        raise ShapeError(
-            f"{name} must have shape batch... + spatial ({nd} axes) + (channels,), got {values.ndim} axes "
-            f"{tuple(values.shape)}"
-        )
-    return values, values.ndim - nd - 1, False
-
-
 # ------------------------------------------------------------------ forward
-def conv_dask(conv: Any, values: Any) -> Any:
+@docfiller
+def conv_dask(conv: Any, values: Any, *, channel_axis: Any = AUTO, axes: Sequence[int] | None = None) -> Any:
     """Apply ``conv`` to a dask array chunk by chunk, with a halo of the kernel's reach.
 
     Parameters
@@ -268,9 +259,12 @@ def conv_dask(conv: Any, values: Any) -> Any:
         Any :class:`~signalspace.ops.conv.Conv` (padding, boundary, stride,
         dilation, channels, flip).
     values : dask.array.Array
-        Laid out like Conv's ndarray input: ``batch... + spatial + (c_in,)``
-        (or bare ``spatial`` for one channel).  Any chunking, including
-        chunks smaller than the halo; channels are gathered per block.
+        Laid out like Conv's ndarray input: spatial axes and a channel axis
+        (or none for one channel), other axes carried through as
+        ``channel_axis`` and ``axes`` say.  Any chunking, including chunks
+        smaller than the halo; channels are gathered per block.
+    %(channel_axis)s
+    %(axes)s
 
     Returns
     -------
@@ -293,17 +287,13 @@ def conv_dask(conv: Any, values: Any) -> Any:
     True
     """
     conv = _check_conv(conv)
-    x = _check_dask(values, "values")
-    x, nb, squeeze = _layout(conv, x, "values")
-    nd = conv.ndim
-    spatial = tuple(int(n) for n in x.shape[nb : nb + nd])
+    values = _check_dask(values, "values")
+    conv, layout = conv.meet(tuple(int(n) for n in values.shape), channel_axis=channel_axis, axes=axes, name="values")
+    x = layout.moved(values)  # batch... + spatial + (c_in,)
+    nb, nd = len(layout.carried), conv.ndim
+    spatial = layout.spatial_shape
     geometry = conv.geometry(spatial)
-    c_in = int(x.shape[-1])
-    if not conv.depthwise and c_in != conv.c_in:
-        raise ShapeError(
-            f"values has {c_in} channels (last axis of shape {tuple(values.shape)}) but the kernel expects "
-            f"c_in = {conv.c_in} (kernel shape {conv.kernel.shape})"
-        )
+    c_in = layout.channels
     x = x.astype(conv.compute_dtype(x.dtype), copy=False)
     block_conv = _valid_conv(conv)
     out_dtype, c_out = conv.compute_dtype(x.dtype), (c_in if conv.depthwise else conv.c_out)
@@ -319,7 +309,7 @@ def conv_dask(conv: Any, values: Any) -> Any:
         cuts.update(int(c) for c in -((-(before + starts)) // s) if 0 < c < n_out)
         cuts_sorted = sorted(cuts)
         segments.append(list(itertools.pairwise(cuts_sorted)))
-    func = functools.partial(_forward_block, conv=block_conv)
+    func = functools.partial(_forward_block, conv=block_conv, nb=nb)
     blocks = np.empty([len(s) for s in segments], dtype=object)
     for index in itertools.product(*(range(len(s)) for s in segments)):
         key = [slice(None)] * nb
@@ -336,13 +326,14 @@ def conv_dask(conv: Any, values: Any) -> Any:
             func, chunks=chunks, dtype=out_dtype, meta=np.empty((0,) * len(chunks), out_dtype)
         )
     y = _concat_nested(blocks, nb)
-    if squeeze and c_out == 1:
-        y = y[..., 0]
-    return y
+    return layout.with_sizes(geometry.output_shape, c_out).restored(y)
 
 
 # ------------------------------------------------------------------ adjoint
-def conv_adjoint_dask(conv: Any, values: Any, input_shape: Sequence[int] | None = None) -> Any:
+def conv_adjoint_dask(
+    conv: Any, values: Any, input_shape: Sequence[int] | None = None, *, channel_axis: Any = AUTO,
+    axes: Sequence[int] | None = None,
+) -> Any:
     """The adjoint of :func:`conv_dask`: ``convᴴ`` applied chunk by chunk.
 
     Parameters
@@ -350,10 +341,13 @@ def conv_adjoint_dask(conv: Any, values: Any, input_shape: Sequence[int] | None 
     conv : Conv
         The forward operator.
     values : dask.array.Array
-        Shaped like an output of ``conv``: ``batch... + output spatial + (c_out,)``.
+        Shaped like an output of ``conv``, laid out as ``channel_axis`` and
+        ``axes`` say (those of :func:`conv_dask`).
     input_shape : sequence of int, optional
         Spatial shape of the model x; needed only when a stride makes it
         ambiguous (as for :meth:`Conv.adjoint`).
+    channel_axis, axes : optional
+        As for :func:`conv_dask`.
 
     Returns
     -------
@@ -374,24 +368,21 @@ def conv_adjoint_dask(conv: Any, values: Any, input_shape: Sequence[int] | None 
     import dask.array as da
 
     conv = _check_conv(conv)
-    y = _check_dask(values, "values")
-    y, nb, squeeze = _layout(conv, y, "values")
-    nd = conv.ndim
-    out_spatial = tuple(int(n) for n in y.shape[nb : nb + nd])
+    values = _check_dask(values, "values")
+    conv, layout = conv.meet(
+        tuple(int(n) for n in values.shape), channel_axis=channel_axis, axes=axes, output=True, name="values"
+    )
+    y = layout.moved(values)  # batch... + output spatial + (c_out,)
+    nb, nd = len(layout.carried), conv.ndim
+    out_spatial = layout.spatial_shape
     spatial = conv._input_spatial(out_spatial, input_shape)
     geometry = conv.geometry(spatial)
     if geometry.output_shape != out_spatial:
         raise ShapeError(
             f"values has output spatial shape {out_spatial} but an input of {spatial} gives {geometry.output_shape}"
         )
-    c_out = int(y.shape[-1])
-    if not conv.depthwise and c_out != conv.c_out:
-        raise ShapeError(
-            f"values has {c_out} channels (last axis of shape {tuple(values.shape)}) but the kernel has "
-            f"c_out = {conv.c_out}"
-        )
-    if y.dtype.kind in "biu":
-        y = y.astype(np.float64)
+    c_out = layout.channels
+    y = y.astype(conv.compute_dtype(y.dtype), copy=False)  # the one dtype rule, as in memory
     if len(y.chunks[-1]) > 1:
         y = y.rechunk({y.ndim - 1: -1})
     block_conv = _valid_conv(conv)
@@ -445,6 +436,4 @@ def conv_adjoint_dask(conv: Any, values: Any, input_shape: Sequence[int] | None 
         )
     g = _concat_nested(blocks, nb)
     x = fold(g, geometry, first=nb)
-    if squeeze and c_in == 1:
-        x = x[..., 0]
-    return x
+    return layout.with_sizes(spatial, c_in).restored(x)

@@ -83,7 +83,7 @@ magnitude = ss.analysis.spectrogram(x, n_fft=4096, hop_length=512)
 freqs = magnitude.domain["frequency"].coords
 read_hz = []
 for start in (0.05, 0.4, 0.75, 1.15):
-    frame = np.asarray(magnitude.sel(time=start + 0.15))[:, 0]
+    frame = np.asarray(magnitude.sel(time=start + 0.15, method="nearest"))[:, 0]
     frame = np.where(freqs < 2000, frame, 0)
     b = int(frame.argmax())
     a, c = np.log(frame[b - 1 : b + 2] + 1e-12)[[0, 2]]

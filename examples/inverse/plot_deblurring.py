@@ -70,7 +70,7 @@ results = {"blurred and noisy": (observed, "-")}
 A = blur.operator(truth.shape)
 d_row = np.array([[-1.0, 0.0], [1.0, 0.0]])
 d_col = np.array([[-1.0, 1.0], [0.0, 0.0]])
-gradient = ss.Conv(np.stack([d_row, d_col], axis=-1)[:, :, None, :])  # (2, 2, c_in=1, c_out=2)
+gradient = ss.Conv(np.stack([d_row, d_col], axis=-1)[:, :, None, :], ndim=2)  # (2, 2, c_in=1, c_out=2)
 L = gradient.operator(truth.shape)
 
 

@@ -99,16 +99,17 @@ fig.savefig(os.path.join(OUT, "learned_image_kernels.png"), dpi=100)
 # ------------------------------------
 # The first layer of an image network maps RGB to feature channels: a kernel of
 # shape ``(3, 3, 3, 8)``, 216 weights.  Four 64 × 64 crops of the astronaut are
-# the examples (a batch axis in front), the layer's outputs the targets.  The
-# kernel operator takes the batch as it comes; conjugate gradients on the
+# the examples (a batch axis in front: ``axes=(1, 2)`` names the image axes, the
+# first is carried through), the layer's outputs the targets.  The kernel
+# operator sums over the batch in its gradient; conjugate gradients on the
 # normal equations record the residual of every iteration.
 layer = rng.standard_normal((3, 3, 3, 8))
 astronaut = ss.image.sample("astronaut").values.astype(np.float64) / 255
 corners = [(60, 180), (300, 80), (200, 300), (400, 400)]
 examples = np.stack([astronaut[r : r + 64, c : c + 64] for r, c in corners])  # (4, 64, 64, 3)
-layer_options = {"padding": "same", "boundary": "reflect"}
-targets = ss.Conv(layer, **layer_options)(examples)  # (4, 64, 64, 8)
-X = ss.Conv(np.zeros(layer.shape), **layer_options).kernel_operator(examples)
+layer_options = {"padding": "same", "boundary": "reflect", "ndim": 2}
+targets = ss.Conv(layer, **layer_options)(examples, axes=(1, 2))  # (4, 64, 64, 8): axis 0 carried
+X = ss.Conv(np.zeros(layer.shape), **layer_options).kernel_operator(examples, axes=(1, 2))
 fit = ss.ops.lstsq(X, targets, method="cg", tol=1e-12)
 print(f"3 -> 8 layer: {X.model_shape} weights from {examples.shape[0]} examples, {fit.iterations} CG iterations, "
       f"largest error {np.abs(fit.x - layer).max():.1e} (weights of size {np.abs(layer).max():.1f})")
@@ -121,9 +122,9 @@ print(f"3 -> 8 layer: {X.model_shape} weights from {examples.shape[0]} examples,
 # windows, 288 equations) is enough.
 for size in (5, 8):
     crop = examples[0, :size, :size]
-    small = ss.Conv(np.zeros(layer.shape)).kernel_operator(crop)
+    small = ss.Conv(np.zeros(layer.shape), ndim=2).kernel_operator(crop)
     try:
-        small_fit = ss.ops.lstsq(small, ss.Conv(layer)(crop), tol=1e-12)
+        small_fit = ss.ops.lstsq(small, ss.Conv(layer, ndim=2)(crop), tol=1e-12)
         print(f"{size} x {size} crop: largest error {np.abs(small_fit.x - layer).max():.1e}")
     except ss.InvalidParameterError as error:
         print(f"{size} x {size} crop: {error}")

@@ -302,6 +302,7 @@ class PianoBank:
                 )
             kernels = self._real_pairs
         options.setdefault("padding", "same")
+        options.setdefault("ndim", 1)  # (taps, 1, keys): one spatial axis (time), a channel matrix
         return Conv(kernels, **options)
 
     def _samples(self, x: Signal | np.ndarray, sr: float | None) -> tuple[np.ndarray, Domain]:

@@ -166,7 +166,7 @@ def load(
         data = librosa.resample(data.T, orig_sr=file_sr, target_sr=target, res_type=res_type, axis=-1).T
         rate = target
     layout = "mono" if mono else None
-    signal = from_array(data, rate, layout=layout, channels_last=True, offset=start / file_sr)
+    signal = from_array(data, rate, layout=layout, channel_axis=-1, offset=start / file_sr)
     return signal.replace(attrs={"source": str(p), "format": info.format, "subtype": info.subtype})
 
 

@@ -1,5 +1,6 @@
 """Linear operators on signals: convolution, its geometry, its engines, and its matrices.
 
+:mod:`~signalspace.ops.kernel` (how a kernel's axes are read and meet its input's),
 :mod:`~signalspace.ops.geometry` (where each output reads), :mod:`~signalspace.ops.padding`
 (boundaries for numpy and dask), :mod:`~signalspace.ops.engines` (how a convolution
 runs), :mod:`~signalspace.ops.conv` (the operator), :mod:`~signalspace.ops.base`
@@ -22,6 +23,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "engines": ("signalspace.ops.engines", None),
     "geometry": ("signalspace.ops.geometry", None),
     "inverse": ("signalspace.ops.inverse", None),
+    "kernel": ("signalspace.ops.kernel", None),
     "kernel_operator": ("signalspace.ops.kernel_operator", None),
     "linear": ("signalspace.ops.linear", None),
     "matrices": ("signalspace.ops.matrices", None),

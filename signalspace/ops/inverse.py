@@ -35,9 +35,10 @@ from threadpoolctl import threadpool_limits
 
 from .._errors import InvalidParameterError, InvalidTypeError, ShapeError
 from .._validation import describe, finite_float, one_of, positive_int
-from ..domain import Channels
+from ..domain import Channels, Domain
 from ..signal import Signal
 from .base import LinearOperator
+from .kernel import AUTO
 
 __all__ = ["GRAM_CHECK_MACS", "METHODS", "Progress", "Solution", "lstsq", "wiener"]
 
@@ -516,7 +517,10 @@ def _circulant_columns(conv: Any, spatial: tuple[int, ...], dtype: np.dtype) -> 
     return c
 
 
-def wiener(conv: Any, y: Any, balance: Any, *, regularizer: Any = None, input_shape: Any = None) -> Any:
+def wiener(
+    conv: Any, y: Any, balance: Any, *, regularizer: Any = None, input_shape: Any = None, channel_axis: Any = AUTO,
+    axes: Any = None,
+) -> Any:
     """Wiener (regularized) deconvolution of a periodic convolution: ``argmin ||conv(x) - y||² + ||√balance · L x||²``.
 
     In the Fourier domain a "wrap" convolution is a product, ``Y(f) = H(f) X(f)``
@@ -547,6 +551,9 @@ def wiener(conv: Any, y: Any, balance: Any, *, regularizer: Any = None, input_sh
         is ``L``, e.g. a Laplacian (scikit-image's choice); default the identity.
     input_shape : sequence of int, optional
         Unused for stride 1 (the input has the output's shape); accepted for symmetry with ``Conv.adjoint``.
+    channel_axis, axes : optional
+        Where the channels and the axes to deconvolve along sit in an array ``y``, as for
+        :meth:`Conv.adjoint <signalspace.ops.conv.Conv.adjoint>` (a Signal's axes are named).
 
     Returns
     -------
@@ -572,23 +579,27 @@ def wiener(conv: Any, y: Any, balance: Any, *, regularizer: Any = None, input_sh
     >>> bool(np.allclose(smooth, fit.x))
     True
     """
-    for name in ("geometry", "correlation_kernel", "depthwise", "boundary", "stride"):
-        if not hasattr(conv, name):
-            raise InvalidTypeError(f"conv must be a Conv, got {describe(conv)}")
+    if not (hasattr(conv, "meet") and hasattr(conv, "correlation_kernel")):
+        raise InvalidTypeError(f"conv must be a Conv, got {describe(conv)}")
+    signal = y if isinstance(y, Signal) else None
+    values = np.asarray(signal.values if signal is not None else y)
+    if values.dtype.kind not in "biufc":
+        raise InvalidTypeError(f"y must be numeric, got {describe(y)}")
+    names: tuple[str, ...] = ()
+    if signal is not None:  # the axes to deconvolve along are named, as Conv.adjoint reads a Signal
+        if channel_axis is not AUTO or axes is not None:
+            raise InvalidParameterError("channel_axis and axes are for arrays; a Signal's axes are named (dims=)")
+        conv, names = conv._on_axes(signal.domain.names, "y")
+        positions = tuple(signal.domain.axis_index(n) for n in names)
+        conv, layout = conv.meet(values.shape, channel_axis=signal.ndim, axes=positions, output=True, name="y")
+    else:
+        conv, layout = conv.meet(values.shape, channel_axis=channel_axis, axes=axes, output=True, name="y")
     if any(b != "wrap" for b in conv.boundary) or any(s != 1 for s in conv.stride):
         raise InvalidParameterError(
             f"wiener needs a circulant convolution: boundary 'wrap' and stride 1 on every axis, got boundary "
             f"{conv.boundary} and stride {conv.stride}; use lstsq(conv.operator(shape), y, damp=...) otherwise"
         )
-    signal = y if isinstance(y, Signal) else None
-    values = np.asarray(y.values if signal is not None else y)
-    if values.dtype.kind not in "biufc":
-        raise InvalidTypeError(f"y must be numeric, got {describe(y)}")
-    nd = conv.ndim
-    if values.ndim < nd:
-        raise ShapeError(f"y must have the {nd} spatial axes of the convolution (+ channels), got shape {values.shape}")
-    channel_axis = values.ndim > nd
-    spatial = tuple(values.shape[-nd - 1 : -1]) if channel_axis else tuple(values.shape)
+    spatial = layout.spatial_shape
     if input_shape is not None and tuple(input_shape) != spatial:
         raise ShapeError(f"input_shape must be y's spatial shape {spatial} (stride 1), got {tuple(input_shape)}")
     g = conv.geometry(spatial)
@@ -598,15 +609,11 @@ def wiener(conv: Any, y: Any, balance: Any, *, regularizer: Any = None, input_sh
             f"to the kernel's reach {g.reach} per axis); padding {conv.padding!r} gives {g.output_shape} from "
             f"{spatial}"
         )
-    c = values.shape[-1] if channel_axis else 1
-    if not conv.depthwise and c != conv.c_out:
-        raise ShapeError(f"y has {c} channels (last axis of shape {values.shape}) but the kernel has "
-                         f"c_out = {conv.c_out}")
     if not np.all(np.isfinite(values)):
         raise InvalidParameterError("y must be finite, but it contains NaN or infinity")
     real = values.dtype.kind != "c" and np.asarray(conv.correlation_kernel).dtype.kind != "c"
     dtype = np.dtype(np.float64 if real else np.complex128)
-    axes = tuple(range(-nd - 1, -1))
+    nd = g.ndim
     lam = _balance(balance, spatial, real)
 
     from scipy import fft as sfft
@@ -615,11 +622,11 @@ def wiener(conv: Any, y: Any, balance: Any, *, regularizer: Any = None, input_sh
 
     transform = sfft.rfftn if real else sfft.fftn
     columns = _circulant_columns(conv, spatial, dtype)
-    yb = values.astype(dtype, copy=False)
-    yb = yb if channel_axis else yb[..., None]
+    yb = layout.moved(values).astype(dtype, copy=False)  # (batch..., spatial..., c_out)
+    fourier_axes = tuple(range(yb.ndim - 1 - nd, yb.ndim - 1))
     H = transform(columns, axes=tuple(range(nd)), workers=WORKERS)  # (F...) or (F..., c_in, c_out)
     penalty = lam if regularizer is None else lam * _regularizer_power(regularizer, conv, spatial, real)
-    Y = transform(yb, axes=axes, workers=WORKERS)  # (batch..., F..., c_out)
+    Y = transform(yb, axes=fourier_axes, workers=WORKERS)  # (batch..., F..., c_out)
     if conv.depthwise:  # every channel on its own: one division per frequency
         power = np.abs(H) ** 2
         _check_invertible(power[..., None, None], penalty)
@@ -634,13 +641,15 @@ def wiener(conv: Any, y: Any, balance: Any, *, regularizer: Any = None, input_sh
         X = np.linalg.solve(system, rhs)[..., 0]  # batch axes broadcast over the systems
     inverse = sfft.irfftn if real else sfft.ifftn
     kw = {"s": spatial} if real else {}
-    x = inverse(X, axes=axes, workers=WORKERS, **kw)
-    x = x if channel_axis or x.shape[-1] != 1 else x[..., 0]
-    if signal is not None:
-        domain = g.input_domain(signal.domain)
-        channels = signal.channels if conv.depthwise else Channels.generic(x.shape[-1])
-        return Signal(x, domain, channels, signal.attrs)
-    return x
+    x = inverse(X, axes=fourier_axes, workers=WORKERS, **kw)
+    x = np.ascontiguousarray(layout.with_sizes(spatial, x.shape[-1]).restored(x))
+    if signal is None:
+        return x
+    sub = g.input_domain(Domain(tuple(signal.domain[n] for n in names), kind=signal.domain.kind))
+    new = {axis.name: axis for axis in sub.axes}
+    domain = signal.domain.with_axes([new.get(axis.name, axis) for axis in signal.domain.axes])
+    channels = signal.channels if conv.depthwise else Channels.generic(x.shape[-1])
+    return signal.replace(values=x, domain=domain, channels=channels)
 
 
 def _balance(balance: Any, spatial: tuple[int, ...], real: bool) -> np.ndarray:

@@ -46,6 +46,7 @@ from . import engines
 from .base import LinearOperator
 from .engines.direct import tap_slices
 from .geometry import ConvGeometry
+from .kernel import AUTO
 from .padding import constant_response, pad
 
 __all__ = ["DATA_KERNEL_SKIP", "MATRIX_FORMATS", "KernelOperator"]
@@ -113,46 +114,49 @@ class KernelOperator(LinearOperator):
     array([14., 30., 54.])
     """
 
-    def __init__(self, conv: Any, x: Any, method: str | None = None) -> None:
-        if isinstance(x, Signal):
-            x = x.values
-        if is_dataarray(x):
+    def __init__(
+        self, conv: Any, x: Any, method: str | None = None, *, channel_axis: Any = AUTO, axes: Any = None
+    ) -> None:
+        values = x.values if isinstance(x, Signal) else x
+        if is_dataarray(values):
             raise InvalidTypeError(
-                "x must be an ndarray or a Signal, got an xarray.DataArray; pass ss.Signal.from_xarray(x) or its "
-                "values laid out batch... + spatial + (channel,)"
+                "x must be an ndarray or a Signal, got an xarray.DataArray; pass ss.Signal.from_xarray(x), or its "
+                "values with channel_axis= and axes="
             )
-        if is_lazy(x):
+        if is_lazy(values):
             raise InvalidTypeError(
-                f"x must be in memory for the kernel operator (it is padded once and reused), got {describe(x)}; "
+                f"x must be in memory for the kernel operator (it is padded once and reused), got {describe(values)}; "
                 "call .compute() first"
             )
         try:
-            x = np.asarray(x)
+            values = np.asarray(values)
         except Exception:
-            raise InvalidTypeError(f"x must be array-like, got {describe(x)}") from None
-        if x.dtype.kind not in "biufc":
-            raise InvalidTypeError(f"x must be numeric, got {describe(x)}")
-        if x.dtype.kind in "fc" and not np.all(np.isfinite(x)):
+            raise InvalidTypeError(f"x must be array-like, got {describe(values)}") from None
+        if values.dtype.kind not in "biufc":
+            raise InvalidTypeError(f"x must be numeric, got {describe(values)}")
+        if values.dtype.kind in "fc" and not np.all(np.isfinite(values)):
             raise InvalidParameterError("x must be finite (it is the data of a linear map), but it has NaN or infinity")
-        batch, spatial, channels, _ = conv._layout(x.shape, "x")
-        data_shape = conv.output_shape(x.shape)
-        dtype = conv.compute_dtype(x.dtype)
-        super().__init__(conv.kernel.shape, data_shape, dtype)
+        # the Conv with its kernel read against x, and where x's axes sit (a Signal's by name)
+        conv, layout = conv._shape_arguments(x if isinstance(x, Signal) else values.shape, channel_axis, axes, "x")
+        g = conv.geometry(layout.spatial_shape)
+        self._data_layout = layout.with_sizes(g.output_shape, conv.kernel_layout.channels_out(layout.channels))
+        dtype = conv.compute_dtype(values.dtype)
+        super().__init__(conv.kernel.shape, self._data_layout.shape, dtype)
         self.conv = conv
         self.method = conv.method if method is None else one_of(method, "method", engines.methods())
-        self.geometry = conv.geometry(spatial)
+        self.geometry = g
         self.depthwise = conv.depthwise
-        self.batch = math.prod(batch)
-        self.channels = channels
-        self.c_out = channels if conv.depthwise else conv.c_out
-        g = self.geometry
+        self.batch = math.prod(layout.batch_shape)
+        self.channels = layout.channels
+        self.c_out = layout.channels if conv.depthwise else conv.c_out
         # only the padded samples some output reads: s (n_out - 1) + d (k - 1) + 1 per axis
         self._read = tuple(s * (n - 1) + r + 1 for s, n, r in zip(g.stride, g.output_shape, g.reach, strict=True))
         self._forward_geometry = ConvGeometry.create(self._read, g.kernel_shape, stride=g.stride, dilation=g.dilation)
         # the gradient as a correlation: kernel = y (output-shaped), stride = dilation, dilation = stride
         self._gradient_geometry = ConvGeometry.create(self._read, g.output_shape, stride=g.dilation,
                                                       dilation=g.stride)
-        xb = x.reshape((self.batch, *spatial, channels)).astype(dtype)  # a copy: x itself is never touched
+        # canonical (batch, spatial..., channels), a copy: x itself is never touched
+        xb = layout.moved(values).reshape((self.batch, *layout.spatial_shape, self.channels)).astype(dtype)
         self._data = {dtype: xb}
         padded = pad(xb, g, cval=conv.cval)
         self._padded = {dtype: np.ascontiguousarray(padded[(slice(None), *(slice(0, n) for n in self._read))])}
@@ -201,7 +205,17 @@ class KernelOperator(LinearOperator):
         response = constant_response(self.geometry, plan.kernel, self.depthwise, self.conv.cval)
         if response is not None:  # the padding constant, linear in the kernel: as Conv adds it
             y += response
-        return y.reshape(self.data_shape)
+        return self._from_canonical(y)
+
+    def _from_canonical(self, y: np.ndarray) -> np.ndarray:
+        """An output in canonical order ``(batch, out..., c_out)`` laid out like ``conv(x)``."""
+        canonical = self._data_layout.canonical_shape
+        return np.ascontiguousarray(self._data_layout.restored(y.reshape(canonical)))
+
+    def _to_canonical(self, y: np.ndarray) -> np.ndarray:
+        """An output laid out like ``conv(x)`` in canonical order ``(batch, out..., c_out)``."""
+        moved = self._data_layout.moved(y)
+        return np.ascontiguousarray(moved).reshape((self.batch, *self.geometry.output_shape, self.c_out))
 
     def _forward_plan(self, kernel: np.ndarray) -> engines.Plan:
         c_in = self.channels if self.depthwise else self.conv.c_in
@@ -231,7 +245,7 @@ class KernelOperator(LinearOperator):
 
     def _adjoint(self, y: np.ndarray) -> np.ndarray:
         dtype = _complex_if(self.dtype, y.dtype)
-        y = y.astype(dtype, copy=False)
+        y = self._to_canonical(y.astype(dtype, copy=False))
         route = self._gradient_route(dtype)
         with one_blas_thread():  # reductions over the whole grid: threaded BLAS waits for busy cores
             if route == "taps":
@@ -333,7 +347,8 @@ class KernelOperator(LinearOperator):
         """The windows of the padded data, one per output position and tap: (batch, out spatial..., taps..., c).
 
         The taps are those of the kernel as the Conv takes it (flipped when ``flip``):
-        ``patches()[b, i, k, c]`` multiplies ``a[k, c, o]`` in output ``(b, i, o)``.  A view, no copy.
+        ``patches()[b, i, k, c]`` multiplies ``a[k, c, o]`` in output ``(b, i, o)``, in the
+        canonical order (the carried axes raveled into ``b``, channels last).  A view, no copy.
         """
         g = self.geometry
         nd = g.ndim
@@ -350,8 +365,9 @@ class KernelOperator(LinearOperator):
     def to_matrix(self, format: str = "csr", max_bytes: int = DEFAULT_MAX_DENSE_BYTES) -> Any:
         """The data's (block-)Toeplitz matrix ``X(x)``: ``X @ a.ravel() == conv_with_kernel_a(x).ravel()``.
 
-        Rows are the outputs ``(batch, position, c_out)`` and columns the kernel's
-        entries, both raveled in C order.  A row holds the window of the padded data
+        Rows are the outputs, in the order of ``conv(x).ravel()`` (``(batch,
+        position, c_out)`` for channels-last data), and columns the kernel's
+        entries raveled in C order.  A row holds the window of the padded data
         its output reads (``cval`` where it reads the "constant" padding); with
         channels each window sits once per output channel, in the block of that
         channel's kernel column (a Kronecker product with the ``c_out x c_out``
@@ -368,7 +384,7 @@ class KernelOperator(LinearOperator):
         --------
         >>> import numpy as np
         >>> import signalspace as ss
-        >>> X = ss.Conv(np.ones((2, 1, 2))).kernel_operator(np.array([[1.0], [2.0], [3.0]]))
+        >>> X = ss.Conv(np.ones((2, 1, 2)), ndim=1).kernel_operator(np.array([[1.0], [2.0], [3.0]]))
         >>> X.to_matrix(format="dense")              # columns: a[0, 0, 0], a[0, 0, 1], a[1, 0, 0], a[1, 0, 1]
         array([[1., 0., 2., 0.],
                [0., 1., 0., 2.],
@@ -387,17 +403,20 @@ class KernelOperator(LinearOperator):
         need = m * n * itemsize if format == "dense" else stored * (itemsize + 8)
         check_budget(need, max_bytes, f"the data's {format} matrix of shape {(m, n)} ({stored:,} stored values)",
                      "max_bytes", "use the operator (to_scipy()) instead of its matrix")
-        if self.depthwise:  # rows (batch, position, channel), columns taps: one window per row
+        # rows in canonical order (batch, position, channel); put in the order of conv(x)'s raveled values
+        order = self._data_layout.permutation()
+        rows_of = None if np.array_equal(order, np.arange(order.size)) else np.argsort(order)
+        if self.depthwise:  # columns taps: one window per row
             nd = self.geometry.ndim
             block = np.moveaxis(windows, -1, nd + 1).reshape(rows * self.channels, taps)
-            if format == "dense":
-                return np.ascontiguousarray(block)
-            matrix = sp.csr_array(block)
+            matrix = np.ascontiguousarray(block) if format == "dense" else sp.csr_array(block)
+        elif format == "dense":
+            matrix = np.kron(windows.reshape(rows, taps * self.channels), np.eye(self.c_out, dtype=self.dtype))
         else:
-            block = windows.reshape(rows, taps * self.channels)
-            if format == "dense":
-                return np.kron(block, np.eye(self.c_out, dtype=self.dtype))
-            matrix = sp.kron(sp.csr_array(block), sp.eye_array(self.c_out, dtype=self.dtype), format="csr")
+            block = sp.csr_array(windows.reshape(rows, taps * self.channels))
+            matrix = sp.kron(block, sp.eye_array(self.c_out, dtype=self.dtype), format="csr")
+        if rows_of is not None:
+            matrix = matrix[rows_of]
         return matrix.tocoo() if format == "coo" else matrix
 
     def as_linear_operator(self) -> Any:
@@ -440,7 +459,7 @@ class KernelOperator(LinearOperator):
         """
         xp = self.padded()
         energy = (xp.real**2 + xp.imag**2) if xp.dtype.kind == "c" else xp**2
-        ones = np.ones(self.data_shape, dtype=energy.dtype)
+        ones = np.ones((self.batch, *self.geometry.output_shape, self.c_out), dtype=energy.dtype)
         return np.ascontiguousarray(self._model_to_correlation(self._correlate(self._gradient_layout(energy), ones)))
 
     def __repr__(self) -> str:

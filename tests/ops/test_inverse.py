@@ -35,7 +35,7 @@ def test_exact_kernel_recovery_from_noiseless_data(method):
     """The lecture's "the kernel is learned": a 2-D 3 -> 2 layer (with cval, stride 2) recovered from one example."""
     rng = np.random.default_rng(0)
     a = rng.standard_normal((3, 3, 3, 2))
-    conv = ss.Conv(a, stride=2, padding="same", boundary="constant", cval=0.7)
+    conv = ss.Conv(a, stride=2, padding="same", boundary="constant", cval=0.7, ndim=2)
     x = rng.standard_normal((20, 18, 3))
     fit = ss.ops.lstsq(conv.kernel_operator(x), conv(x), method=method, tol=1e-13, maxiter=500)
     assert isinstance(fit, Solution) and fit.method == method and fit.converged
@@ -51,7 +51,7 @@ def test_depthwise_and_complex_kernel_recovery_over_a_batch():
     conv = ss.Conv(a, dilation=2, padding="same", boundary="reflect")
     x = rng.standard_normal((3, 40, 2)) + 1j * rng.standard_normal((3, 40, 2))
     for method in ("lsqr", "lsmr", "cg"):
-        fit = ss.ops.lstsq(conv.kernel_operator(x), conv(x), method=method, tol=1e-13)
+        fit = ss.ops.lstsq(conv.kernel_operator(x, axes=(1,)), conv(x, axes=(1,)), method=method, tol=1e-13)
         np.testing.assert_allclose(fit.x, a, atol=1e-9)
 
 
@@ -67,7 +67,7 @@ def test_ridge_equals_the_closed_form(method, damp, signal_side, seed):
                                                            boundary="nearest")
     else:  # the kernel side: A is the data's matrix
         x = rng.standard_normal((9, 2))
-        A_op = ss.Conv(np.ones((3, 2, 2)), padding="full").kernel_operator(x)
+        A_op = ss.Conv(np.ones((3, 2, 2)), padding="full", ndim=1).kernel_operator(x)
         M = np.stack([reference(x, e.reshape(3, 2, 2), 1, 1, [(2, 2)], "constant", False).ravel()
                       for e in np.eye(12)], axis=1)
     b = rng.standard_normal(M.shape[0])
@@ -95,7 +95,7 @@ def test_tikhonov_with_a_regularizer_equals_the_closed_form():
 def test_nonnegative_equals_scipy_nnls():
     rng = np.random.default_rng(3)
     x = rng.standard_normal((60, 1))
-    conv = ss.Conv(np.ones((4, 1, 1)), padding="same", boundary="mirror")
+    conv = ss.Conv(np.ones((4, 1, 1)), padding="same", boundary="mirror", ndim=1)
     X = conv.kernel_operator(x)
     M = X.to_matrix(format="dense")
     b = rng.standard_normal(60)
@@ -165,13 +165,13 @@ def test_singular_systems_without_regularization_are_refused_with_advice():
     assert ss.ops.lstsq(strided, np.ones(5), damp=0.1).converged  # regularized: fine
     x = rng.standard_normal((20, 2))
     x[:, 1] = 0.0  # the kernel's second input channel reads only zeros
-    X = ss.Conv(np.ones((3, 2, 1))).kernel_operator(x)
+    X = ss.Conv(np.ones((3, 2, 1)), ndim=1).kernel_operator(x)
     with pytest.raises(ss.InvalidParameterError, match=r"determine only 3 of the 6 kernel weights.*damp > 0"):
         ss.ops.lstsq(X, rng.standard_normal(X.data_shape))
     assert ss.ops.lstsq(X, rng.standard_normal(X.data_shape), damp=1e-3).converged
     x = rng.standard_normal((3000, 2))
     x[:, 1] = 0.0  # a kernel too large for the Gram check (its cost is reported): zero columns are still seen
-    X = ss.Conv(np.ones((300, 2, 1))).kernel_operator(x)
+    X = ss.Conv(np.ones((300, 2, 1)), ndim=1).kernel_operator(x)
     assert X.gram_cost() > ss.ops.inverse.GRAM_CHECK_MACS
     with pytest.raises(ss.InvalidParameterError, match=r"300 of the 600 unknowns have no effect.*damp > 0"):
         ss.ops.lstsq(X, rng.standard_normal(X.data_shape))
@@ -239,7 +239,7 @@ def test_wiener_equals_the_closed_form_on_circulant_convolutions(nd, depthwise, 
     M = reference_matrix(shape, kernel, depthwise, c_in, **options)
     y = rng.standard_normal((2, *shape, c_out))
     balance = float(rng.uniform(0.01, 1.0))
-    got = ss.ops.wiener(conv, y, balance)
+    got = ss.ops.wiener(conv, y, balance, axes=tuple(range(1, nd + 1)))  # axis 0 carried: a batch
     assert got.shape == (2, *shape, c_in)
     for b in range(2):
         expected = np.linalg.solve(M.conj().T @ M + balance * np.eye(M.shape[1]), M.conj().T @ y[b].ravel())
@@ -277,6 +277,20 @@ def test_wiener_equals_scikit_image_with_its_laplacian():
         np.testing.assert_allclose(ss.ops.wiener(conv, y, balance, regularizer=laplacian), expected, atol=1e-10)
 
 
+def test_wiener_reads_layouts_as_conv_does():
+    """Channels first (librosa's (c, n)) and a Signal deconvolved along one named axis, the other carried."""
+    rng = np.random.default_rng(10)
+    conv = ss.Conv(np.array([0.2, 0.6, 0.2]), padding="same", boundary="wrap")
+    x = rng.standard_normal((2, 32))
+    np.testing.assert_allclose(ss.ops.wiener(conv, conv(x, channel_axis=0), 0.0, channel_axis=0), x, atol=1e-10)
+    d = ss.Domain.from_shape((32, 5), names=("time", "trial"))
+    signal = ss.Signal(rng.standard_normal((32, 5, 1)), d)
+    along_time = ss.Conv(np.array([0.2, 0.6, 0.2]), padding="same", boundary="wrap", dims=("time",))
+    back = ss.ops.wiener(along_time, along_time(signal), 0.0)
+    assert isinstance(back, ss.Signal) and back.domain == d
+    np.testing.assert_allclose(back.values, signal.values, atol=1e-10)
+
+
 def test_wiener_equals_lstsq_and_keeps_signals():
     rng = np.random.default_rng(9)
     d = ss.Domain.from_shape((24, 20), names=("row", "col"))
@@ -297,7 +311,7 @@ def test_wiener_refuses_what_is_not_circulant_or_singular():
     with pytest.raises(ss.InvalidParameterError, match=r"not invertible at 1 frequencies.*balance > 0"):
         ss.ops.wiener(wrap, np.ones(16), 0.0)
     assert ss.ops.wiener(wrap, np.ones(16), 1e-3).shape == (16,)
-    narrowing = ss.Conv(np.ones((3, 2, 1)), padding="same", boundary="wrap")  # 2 -> 1 channels: never invertible
+    narrowing = ss.Conv(np.ones((3, 2, 1)), padding="same", boundary="wrap", ndim=1)  # 2 -> 1: never invertible
     with pytest.raises(ss.InvalidParameterError, match="balance > 0"):
         ss.ops.wiener(narrowing, np.ones((8, 1)), 0.0)
     cases = [
@@ -308,7 +322,8 @@ def test_wiener_refuses_what_is_not_circulant_or_singular():
         (wrap, np.ones(8), -0.1, ss.InvalidParameterError, "balance"),
         (wrap, np.ones(8), np.ones(5), ss.ShapeError, "balance"),
         (wrap, np.ones(8), "a lot", ss.InvalidTypeError, "balance"),
-        (ss.Conv(np.ones((3, 2, 3)), padding="same", boundary="wrap"), np.ones((8, 2)), 0.1, ss.ShapeError, "c_out"),
+        (ss.Conv(np.ones((3, 2, 3)), padding="same", boundary="wrap", ndim=1), np.ones((8, 2)), 0.1, ss.ShapeError,
+         "c_out"),
         (np.ones(3), np.ones(8), 0.1, ss.InvalidTypeError, "Conv"),
         (wrap, np.array([1.0, np.inf, 0, 0]), 0.1, ss.InvalidParameterError, "finite"),
     ]

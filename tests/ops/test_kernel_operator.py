@@ -84,12 +84,13 @@ def test_kernel_operator_equals_reference_matrix_and_adjoint(case):
     built = setup(case)
     assume(built is not None)
     conv, x, a = built
-    X = conv.kernel_operator(x)
+    axes = tuple(range(len(case["batch"]), len(case["batch"]) + case["nd"]))  # a batch axis is carried when told
+    X = conv.kernel_operator(x, axes=axes)
     y = X @ a
     expected = brute_force(case, x, a).reshape(y.shape)
     tol = 1e-10 * (1 + np.abs(expected).max())
     np.testing.assert_allclose(y, expected, atol=tol)
-    np.testing.assert_allclose(conv(x), expected, atol=tol)
+    np.testing.assert_allclose(conv(x, axes=axes), expected, atol=tol)
     dense = dense_matrix(case, x, a.shape)
     matrix = X.to_matrix()
     np.testing.assert_allclose(matrix.toarray(), dense, atol=1e-12)
@@ -101,6 +102,33 @@ def test_kernel_operator_equals_reference_matrix_and_adjoint(case):
     np.testing.assert_allclose(X.gram_diagonal().ravel(), (np.abs(dense) ** 2).sum(axis=0), rtol=1e-10, atol=1e-12)
     gram = X.gram() if case["depthwise"] else np.kron(X.gram(), np.eye(case["c_out"]))
     np.testing.assert_allclose(gram, dense.conj().T @ dense, atol=1e-10 * (1 + np.abs(gram).max()))
+
+
+def test_layouts_follow_the_conv_channels_first_carried_axes_and_signals():
+    """The data is read as conv(x) reads it: channels first (librosa's (c, n)), carried axes, a Signal by its axis
+    names; X @ a, the adjoint and the matrix's rows follow conv(x)'s layout."""
+    rng = np.random.default_rng(9)
+    a = rng.standard_normal((5, 2, 3))
+    conv = ss.Conv(a, padding="same", boundary="reflect", ndim=1)
+    x = rng.standard_normal((2, 40))  # (c, n)
+    X = conv.kernel_operator(x, channel_axis=0)
+    assert X.data_shape == conv(x, channel_axis=0).shape == (3, 40)
+    np.testing.assert_allclose(X @ a, conv(x, channel_axis=0), atol=1e-12)
+    np.testing.assert_allclose(X.to_matrix() @ a.ravel(), conv(x, channel_axis=0).ravel(), atol=1e-12)
+    np.testing.assert_allclose(X.to_matrix(format="dense").T, X.H.todense(), atol=1e-12)
+    dottest(X, complex=True, rng=1)
+    carried = rng.standard_normal((4, 30, 2, 3))  # 4 x 30 grid, convolved along axis 1 only, axis 0 carried
+    depthwise = ss.Conv(rng.standard_normal(3), dilation=2)
+    Xc = depthwise.kernel_operator(carried, axes=(1,), channel_axis=2)
+    expected = depthwise(carried, axes=(1,), channel_axis=2)
+    np.testing.assert_allclose(Xc @ depthwise.kernel, expected, atol=1e-12)
+    np.testing.assert_allclose(Xc.to_matrix() @ depthwise.kernel, expected.ravel(), atol=1e-12)
+    dottest(Xc, rng=2)
+    d = ss.Domain.from_shape((30, 4), names=("time", "trial"))
+    signal = ss.Signal(rng.standard_normal((30, 4, 2)), d)
+    along_time = ss.Conv(rng.standard_normal(3), dims=("time",))
+    Xs = along_time.kernel_operator(signal)
+    np.testing.assert_allclose(Xs @ along_time.kernel, along_time(signal).values, atol=1e-12)
 
 
 def test_gradient_is_scipy_correlation_of_x_with_y():
@@ -123,9 +151,9 @@ def test_strided_dilated_multichannel_gradient_equals_ndimage():
 
     rng = np.random.default_rng(1)
     x = rng.standard_normal((2, 23, 2))
-    conv = ss.Conv(np.ones((4, 2, 3)), stride=2, dilation=3, padding="same", boundary="reflect")
-    y = rng.standard_normal(conv.output_shape(x.shape))
-    grad = conv.kernel_operator(x).adjoint(y)
+    conv = ss.Conv(np.ones((4, 2, 3)), stride=2, dilation=3, padding="same", boundary="reflect", ndim=1)
+    y = rng.standard_normal(conv.output_shape(x.shape, axes=(1,)))
+    grad = conv.kernel_operator(x, axes=(1,)).adjoint(y)
     (pb, pa), = expected_pads("same", (4,), 3)
     xp = np.pad(x, [(0, 0), (pb, pa), (0, 0)], mode="symmetric")
     expected = np.zeros((4, 2, 3))
@@ -144,7 +172,7 @@ def test_affine_conv_has_a_linear_kernel_map():
     rng = np.random.default_rng(2)
     x = rng.standard_normal((12, 9, 2))
     a, b = rng.standard_normal((3, 3, 2, 2)), rng.standard_normal((3, 3, 2, 2))
-    conv = ss.Conv(a, padding="full", boundary=("constant", "wrap"), cval=3.0)
+    conv = ss.Conv(a, padding="full", boundary=("constant", "wrap"), cval=3.0, ndim=2)
     X = conv.kernel_operator(x)
     np.testing.assert_allclose(X @ (2 * a - 5 * b), 2 * (X @ a) - 5 * (X @ b), atol=1e-10)
     np.testing.assert_allclose(X @ a, conv(x), atol=1e-10)
@@ -176,7 +204,7 @@ def test_signal_input_dtypes_and_data_not_modified():
 def test_matrix_formats_and_budget():
     rng = np.random.default_rng(3)
     x = rng.standard_normal((10, 10, 3))
-    X = ss.Conv(np.ones((3, 3, 3, 4)), padding="same").kernel_operator(x)
+    X = ss.Conv(np.ones((3, 3, 3, 4)), padding="same", ndim=2).kernel_operator(x)
     csr = X.to_matrix()
     assert csr.format == "csr" and X.to_matrix(format="coo").format == "coo"
     assert csr.shape == (400, 108) and csr.nnz <= 100 * 27 * 4  # the Kronecker structure: one window per c_out
@@ -187,22 +215,23 @@ def test_matrix_formats_and_budget():
 
 
 @pytest.mark.parametrize(
-    ("kernel", "x", "error", "match"),
+    ("kernel", "ndim", "x", "error", "match"),
     [
-        (np.ones((3, 2, 1)), np.ones((8, 3)), ss.ShapeError, "c_in"),
-        (np.ones(5), np.ones(3), ss.ShapeError, "kernel reaches"),
-        (np.ones(3), np.array([1.0, np.nan, 2.0, 3.0]), ss.InvalidParameterError, "finite"),
-        (np.ones(3), np.array(["a", "b", "c"]), ss.InvalidTypeError, "numeric"),
-        (np.ones((3, 3, 2, 2)), np.ones(4), ss.ShapeError, "x must have shape"),
+        (np.ones((3, 2, 1)), 1, np.ones((8, 3)), ss.ShapeError, "c_in"),
+        (np.ones(5), None, np.ones(3), ss.ShapeError, "kernel reaches"),
+        (np.ones(3), None, np.array([1.0, np.nan, 2.0, 3.0]), ss.InvalidParameterError, "finite"),
+        (np.ones(3), None, np.array(["a", "b", "c"]), ss.InvalidTypeError, "numeric"),
+        (np.ones((3, 3, 2, 2)), 2, np.ones(4), ss.ShapeError, "fewer than the kernel's 2 spatial axes"),
+        (np.ones((3, 3, 2, 2)), None, np.ones((8, 8, 2)), ss.ShapeError, "pass ndim="),
     ],
 )
-def test_bad_data(kernel, x, error, match):
+def test_bad_data(kernel, ndim, x, error, match):
     with pytest.raises(error, match=match):
-        ss.Conv(kernel).kernel_operator(x)
+        ss.Conv(kernel, ndim=ndim).kernel_operator(x)
 
 
 def test_bad_kernel_and_output_shapes():
-    X = ss.Conv(np.ones((3, 2, 4))).kernel_operator(np.ones((10, 2)))
+    X = ss.Conv(np.ones((3, 2, 4)), ndim=1).kernel_operator(np.ones((10, 2)))
     with pytest.raises(ss.ShapeError, match=r"model_shape \(3, 2, 4\)"):
         X @ np.ones((3, 4))
     with pytest.raises(ss.ShapeError, match=r"data_shape \(8, 4\)"):
@@ -226,7 +255,7 @@ def test_gradient_runs_tap_by_tap_or_on_the_engines_with_the_roles_swapped():
     kernel goes tap by tap, a long 1-D one to transforms; every route, and every named engine, gives the same."""
     rng = np.random.default_rng(4)
     x = rng.standard_normal((64, 64, 3))
-    conv = ss.Conv(rng.standard_normal((3, 3, 3, 8)), padding="same")
+    conv = ss.Conv(rng.standard_normal((3, 3, 3, 8)), padding="same", ndim=2)
     X = conv.kernel_operator(x)
     y = rng.standard_normal(X.data_shape)
     assert X.engine("adjoint") != "direct" and X.engine("forward") in engines.methods()
