@@ -98,7 +98,8 @@ def test_kernel_operator_equals_reference_matrix_and_adjoint(case):
     rng = np.random.default_rng(case["seed"] + 1)
     v = rng.standard_normal(y.shape) + 1j * rng.standard_normal(y.shape)
     np.testing.assert_allclose(X.adjoint(v).ravel(), dense.conj().T @ v.ravel(), atol=1e-10 * (1 + np.abs(v).sum()))
-    dottest(X, complex=True, rng=case["seed"])
+    if np.any(dense):  # an operator that reads only zero padding is 0; its FFT gives 1e-18s, relative noise
+        dottest(X, complex=True, rng=case["seed"])
     np.testing.assert_allclose(X.gram_diagonal().ravel(), (np.abs(dense) ** 2).sum(axis=0), rtol=1e-10, atol=1e-12)
     gram = X.gram() if case["depthwise"] else np.kron(X.gram(), np.eye(case["c_out"]))
     np.testing.assert_allclose(gram, dense.conj().T @ dense, atol=1e-10 * (1 + np.abs(gram).max()))
