@@ -336,7 +336,7 @@ def test_notes_on_8_khz_audio_uses_the_keys_below_the_limit_and_takes_fmin_and_k
 
 
 def test_notes_per_channel_floor_and_key_options(melody_wav, tmp_path, capsys):
-    mix, _ = _notes_output(["notes", str(melody_wav), "--csv", str(tmp_path / "mix.csv")], capsys)
+    _notes_output(["notes", str(melody_wav), "--csv", str(tmp_path / "mix.csv")], capsys)
     rows = (tmp_path / "mix.csv").read_text().splitlines()[1:]
     assert {row.split(",")[-1] for row in rows} == {"mix"}
     _notes_output(["notes", str(melody_wav), "--per-channel", "--csv", str(tmp_path / "lr.csv")], capsys)
