@@ -74,6 +74,7 @@ from .base import LinearOperator
 from .engines.oned import convolve1d
 from .geometry import BOUNDARIES, PADDINGS, ConvGeometry
 from .kernel import AUTO, InputLayout, KernelLayout, as_dims, as_kernel, compute_dtype
+from .kernel_operator import KernelOperator
 from .padding import constant_response
 
 __all__ = ["Conv", "ConvOperator", "convolve", "correlate"]
@@ -763,6 +764,38 @@ class Conv:
         With ``cval != 0`` it is the linear part (see :meth:`offset`).
         """
         return ConvOperator(self, input_shape, channel_axis=channel_axis, axes=axes)
+
+    def kernel_operator(
+        self, x: Any, method: str | None = None, *, channel_axis: Any = AUTO, axes: Sequence[int] | None = None
+    ) -> KernelOperator:
+        """The other side of the bilinear map: ``a -> Conv(a, same options)(x)`` for fixed data ``x``.
+
+        A :class:`~signalspace.ops.kernel_operator.KernelOperator` (a
+        :class:`~signalspace.ops.base.LinearOperator`): its model is a kernel
+        shaped like this Conv's, its adjoint the kernel gradient (the correlation
+        of the padded input with an output-side vector), its ``to_matrix`` the
+        data's (block-)Toeplitz matrix.  The padding is data, so a non-zero
+        ``cval`` is part of the (still linear) map.  ``x`` is an array or a
+        Signal, read as :meth:`forward` reads it (``channel_axis``, ``axes``);
+        ``method`` defaults to this Conv's.
+
+        Examples
+        --------
+        Learning a kernel: the data and the output determine it.
+
+        >>> import numpy as np
+        >>> import signalspace as ss
+        >>> rng = np.random.default_rng(0)
+        >>> x, a = rng.standard_normal((32, 32, 3)), rng.standard_normal((3, 3, 3, 2))
+        >>> conv = ss.Conv(a, padding="same", boundary="reflect", ndim=2)
+        >>> X = conv.kernel_operator(x)
+        >>> bool(np.allclose(X @ a, conv(x)))
+        True
+        >>> fit = ss.ops.lstsq(X, conv(x), tol=1e-12)
+        >>> bool(np.allclose(fit.x, a))
+        True
+        """
+        return KernelOperator(self, x, method, channel_axis=channel_axis, axes=axes)
 
     def as_linear_operator(
         self, input_shape: Any, *, channel_axis: Any = AUTO, axes: Sequence[int] | None = None
