@@ -89,7 +89,7 @@ def cases(quick: bool = False) -> list[Case]:
     targets = {3: 20.0, 7: 10.0, 31: 3.0}
     for k, target in targets.items():
         w = RNG.standard_normal((k, k, 3, 16)).astype(np.float32)
-        conv = ss.Conv(w, padding="same")
+        conv = ss.Conv(w, padding="same", ndim=2)
 
         def loop(x, w=w):
             ys = []
@@ -157,7 +157,7 @@ def auto_choice_cases() -> list[Case]:
         ("2-D RGB 256^2 13x13 gaussian f32", RNG.standard_normal((256, 256, 3)).astype(np.float32),
          np.outer(gauss, gauss).astype(np.float32), {}),
         ("2-D 3->16 256^2 k=3 f32", RNG.standard_normal((256, 256, 3)).astype(np.float32),
-         RNG.standard_normal((3, 3, 3, 16)).astype(np.float32), {}),
+         RNG.standard_normal((3, 3, 3, 16)).astype(np.float32), {"ndim": 2}),
         ("3-D 48^3 5^3", RNG.standard_normal((48, 48, 48)), RNG.standard_normal((5, 5, 5)), {"ndim": 3}),
     ]
     cases = []

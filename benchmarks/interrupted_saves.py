@@ -44,7 +44,7 @@ else:
         values = da.random.default_rng(0).standard_normal((frames, 2), chunks=(frames // 32, 2)) * 0.1
     else:
         values = np.random.default_rng(0).standard_normal((frames, 2)) * 0.1
-    x = ss.audio.from_array(values, sr=48000, channels_last=True)
+    x = ss.audio.from_array(values, sr=48000, channel_axis=-1)
 print("ready", flush=True)
 ss.save(x, target, **({"subtype": "FLOAT"} if ext == "wav" else {}))
 """

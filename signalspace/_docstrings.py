@@ -39,6 +39,22 @@ boundary : str or sequence of str, default "constant"
     "stride_dilation": """\
 stride, dilation : int or sequence of int, default 1
     Per axis or one for all, >= 1.""",
+    "channel_axis": """\
+channel_axis : int or None, optional
+    For an array: the axis that holds channels (scikit-image's name and
+    meaning; ``channel_axis=0`` reads librosa's ``(c, n)``), or None for an
+    array without one.  By default the last axis (unless ``axes`` names it)
+    when the array has more axes than the kernel has spatial axes, none
+    when it has exactly as many; a default channel axis more than 8 times longer than every
+    spatial axis (``(2, 22050)`` under a 1-D kernel) is refused as
+    transposed, with an error naming ``channel_axis``.""",
+    "axes": """\
+axes : sequence of int, optional
+    For an array: the axes the kernel runs along, in the kernel's order
+    (scipy.ndimage's ``axes``).  The axes that are neither these nor the
+    channel axis are carried through untouched (a batch); an array with
+    more axes than the kernel's spatial axes and a channel axis needs it.
+    Signals and DataArrays name their axes instead (``dims=``).""",
 }
 
 _PLACEHOLDER = re.compile(r"^(?P<indent>[ ]*)%\((?P<name>\w+)\)s[ ]*$", re.MULTILINE)

@@ -272,3 +272,23 @@ def unmasked(values: Any, name: str) -> Any:
             f"them explicitly ({name}.filled(np.nan), {name}.filled(0)...) or pass {name}.data to keep what is hidden"
         )
     return np.ma.getdata(values)
+
+
+#: A channel axis taken by default (the last) is refused as transposed when it holds more than this many
+#: times the samples of the longest spatial axis: ``(2, 22050)`` read as 2 samples of 22 050 channels.
+TRANSPOSED_RATIO = 8
+
+
+def looks_transposed(channels: int, spatial_shape: Sequence[int]) -> bool:
+    """True when ``channels`` channels on a grid of ``spatial_shape`` look like an array with its axes swapped.
+
+    The one rule behind the default channel axis of :class:`~signalspace.Conv` on arrays and of
+    :func:`signalspace.audio.from_array`: more than :data:`TRANSPOSED_RATIO` times as many channels as
+    samples along the longest spatial axis.
+
+    Examples
+    --------
+    >>> looks_transposed(22050, (2,)), looks_transposed(2, (22050,)), looks_transposed(200, (145, 145))
+    (True, False, False)
+    """
+    return channels > TRANSPOSED_RATIO * max(spatial_shape, default=1)

@@ -17,7 +17,7 @@ call it.  xarray is imported when first needed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -49,8 +49,13 @@ def plain(value: Any) -> Any:
     return value
 
 
-def to_dataarray(values: Any, domain: Domain, channels: Channels, attrs: Mapping[str, Any]) -> xr.DataArray:
-    """The DataArray of a Signal's parts: dims ``axis names + ("channel",)`` (see ``Signal.to_xarray``)."""
+def to_dataarray(
+    values: Any, domain: Domain, channels: Channels, attrs: Mapping[str, Any], scalars: Iterable[Axis] = ()
+) -> xr.DataArray:
+    """The DataArray of a Signal's parts: dims ``axis names + ("channel",)`` (see ``Signal.to_xarray``).
+
+    ``scalars`` (one-sample Axes) become scalar coordinates with ``units`` and ``step`` attributes.
+    """
     import xarray as xr
 
     coords: dict[str, Any] = {}
@@ -64,6 +69,11 @@ def to_dataarray(values: Any, domain: Domain, channels: Channels, attrs: Mapping
             coords[axis.name] = (axis.name, axis.coords, axis_attrs)
         else:
             ranges.append((ranged, axis.name, axis_attrs))
+    for axis in scalars:
+        scalar_attrs: dict[str, Any] = {"step": axis.step}
+        if axis.unit:
+            scalar_attrs["units"] = axis.unit
+        coords[axis.name] = ((), axis.origin, scalar_attrs)
     coords[CHANNEL_DIM] = (CHANNEL_DIM, list(channels.names))
     for key, per_channel in channels.coords.items():
         if key in coords or key in domain.names:
@@ -109,8 +119,8 @@ def _range_coordinate(axis: Axis) -> Any:
 
 def from_dataarray(
     da: xr.DataArray, *, kind: str | None = None, drop_coords: bool = False
-) -> tuple[Any, Domain, Channels, dict[str, Any]]:
-    """``(values, domain, channels, attrs)`` of a DataArray (see ``Signal.from_xarray``).
+) -> tuple[Any, Domain, Channels, dict[str, Any], list[Axis]]:
+    """``(values, domain, channels, attrs, scalar coordinates)`` of a DataArray (see ``Signal.from_xarray``).
 
     A DataArray that a signalspace file writer made (``signalspace_attrs``,
     ``signalspace_dtype``) gives back the attrs and the dtype it was written
@@ -132,7 +142,24 @@ def from_dataarray(
         space_dims = da.dims[:-1]
     else:
         space_dims = da.dims
-    spanning = sorted(str(k) for k, v in da.coords.items() if k not in da.dims and v.dims != (CHANNEL_DIM,))
+    scalars, channel_name = [], None
+    for key, coord in da.coords.items():
+        if coord.dims != () or key in da.dims:
+            continue
+        if key == CHANNEL_DIM and CHANNEL_DIM not in da.dims:
+            channel_name = str(coord.values.item())  # what da.sel(channel="L") leaves
+        elif coord.dtype.kind in "iuf" and np.isfinite(coord.values):
+            step = coord.attrs.get("step", 1.0)
+            step = finite_float(step, f"scalar coordinate {key!r} attribute 'step'") if step else 1.0
+            unit = coord.attrs.get("units", "")
+            if not isinstance(unit, str):
+                raise InvalidTypeError(f"scalar coordinate {key!r} attribute 'units' must be a string, got "
+                                       f"{describe(unit)}")
+            scalars.append(Axis(str(key), 1, step=step, origin=float(coord.values), unit=unit))
+    held = {axis.name for axis in scalars} | ({CHANNEL_DIM} if channel_name is not None else set())
+    spanning = sorted(
+        str(k) for k, v in da.coords.items() if k not in da.dims and v.dims != (CHANNEL_DIM,) and k not in held
+    )
     if spanning and not drop_coords:
         raise InvalidParameterError(
             f"coordinates {spanning} are not along a single axis or the channel dimension and a Signal cannot "
@@ -154,9 +181,10 @@ def from_dataarray(
         }
         channels = Channels(names, layout=layout, coords=extra, units=units)
     else:
-        channels = Channels((str(da.name),) if da.name is not None else ("c0",), layout=layout)
+        name = channel_name if channel_name is not None else str(da.name) if da.name is not None else "c0"
+        channels = Channels((name,), layout=layout)
     values = da.data if written_dtype is None else _as_written(da.data, written_dtype)
-    return values, Domain(tuple(axes), kind=kind), channels, attrs
+    return values, Domain(tuple(axes), kind=kind), channels, attrs, scalars
 
 
 def _as_written(values: Any, written: Any) -> Any:

@@ -92,21 +92,64 @@ class Axis:
         """Coordinates of the first and last sample."""
         return (self.origin, self.origin + self.step * (self.size - 1))
 
-    def index(self, coord: float, *, tolerance: float | None = None) -> int:
-        """Index of the sample nearest to ``coord``.
+    def index(self, coord: float, *, method: str | None = None, tolerance: float | None = None) -> int:
+        """Index of the sample at ``coord``: exact by default, or the nearest one, as xarray's ``sel``.
 
-        Raises :class:`~signalspace.InvalidParameterError` when ``coord`` lies
-        farther than ``tolerance`` (default: half a step) from every sample.
+        Parameters
+        ----------
+        coord : float
+            A coordinate, in the axis' unit.
+        method : {None, "nearest"}
+            None: ``coord`` must be a sample's coordinate (to rounding: a billionth of its
+            position); ``"nearest"``: the nearest sample, the first or last one beyond the extent.
+        tolerance : float, optional
+            With ``method="nearest"``: the largest distance accepted between ``coord`` and the
+            sample (default: any).
+
+        Raises
+        ------
+        InvalidParameterError
+            When no sample fits (the message gives the axis' samples).
+
+        Examples
+        --------
+        >>> from signalspace import Axis
+        >>> t = Axis("time", 10, step=0.1, unit="s")
+        >>> t.index(0.3), t.index(0.33, method="nearest"), t.index(5.0, method="nearest")
+        (3, 3, 9)
+        >>> t.index(0.33)
+        Traceback (most recent call last):
+        ...
+        signalspace._errors.InvalidParameterError: coordinate 0.33 is not a sample of axis 'time' (samples from \
+0 to 0.9 s every 0.1); pass method="nearest" for the nearest one
         """
         coord = finite_float(coord, f"coordinate on axis {self.name!r}")
+        if method not in (None, "nearest"):
+            raise InvalidParameterError(f"method must be None (exact) or 'nearest', got {method!r}")
+        if tolerance is not None:
+            if method is None:
+                raise InvalidParameterError("tolerance needs method='nearest' (an exact match has no tolerance)")
+            tolerance = finite_float(tolerance, "tolerance")
+            if tolerance < 0:
+                raise InvalidParameterError(f"tolerance must be >= 0, got {tolerance}")
         position = (coord - self.origin) / self.step
-        nearest = round(position)
-        tol = 0.5 if tolerance is None else abs(tolerance / self.step)
-        if not (0 <= nearest < self.size) or abs(position - nearest) > tol + 1e-9:
-            lo, hi = sorted(self.extent)
+        lo, hi = sorted(self.extent)
+        unit = f" {self.unit}" if self.unit else ""
+        samples = f"(samples from {lo:g} to {hi:g}{unit} every {abs(self.step):g})"
+        if method is None:
+            nearest = round(position)
+            if not (0 <= nearest < self.size) or abs(position - nearest) > 1e-9 * max(1.0, abs(position)):
+                raise InvalidParameterError(
+                    f"coordinate {coord!r} is not a sample of axis {self.name!r} {samples}; pass method=\"nearest\" "
+                    "for the nearest one"
+                )
+            return int(nearest)
+        nearest = int(min(max(round(position), 0), self.size - 1))
+        distance = abs(coord - (self.origin + self.step * nearest))
+        if tolerance is not None and distance > tolerance * (1 + 1e-9) + 1e-12 * abs(self.step):
             raise InvalidParameterError(
-                f"coordinate {coord!r} is not on axis {self.name!r} "
-                f"(samples from {lo} to {hi} {self.unit} every {abs(self.step)})".rstrip()
+                f"coordinate {coord!r} is {distance:g}{unit} from the nearest sample of axis {self.name!r} "
+                f"{samples}, more than tolerance={tolerance:g}"
             )
         return nearest
 
@@ -261,7 +304,7 @@ class Domain:
             f"{a.name}={a.size}" + (f"@{a.step:g}{_unit_suffix(a.unit)}" if a.step != 1 or a.unit else "")
             for a in self.axes
         )
-        return f"Domain({self.kind}: {parts})"
+        return f"Domain({self.kind}: {parts or 'a point'})"
 
 
 def _unit_suffix(unit: str) -> str:

@@ -78,10 +78,12 @@ from typing import Any
 
 import numpy as np
 
+from ._docstrings import docfiller
 from ._errors import ClusterError, InvalidParameterError, InvalidTypeError, ShapeError
 from ._validation import describe, finite_float
 from .ops.conv import Conv
 from .ops.geometry import boundary_index
+from .ops.kernel import AUTO
 from .ops.padding import fold
 
 __all__ = [
@@ -273,7 +275,8 @@ def _adjoint_segment(
     out = np.zeros((*block.shape[:nb], *seg_shape, c_in), dtype=dtype)
     if any(n == 0 for n in length):
         return out
-    g = np.asarray(conv.adjoint(block, input_shape=in_lengths)).reshape((*block.shape[:nb], *in_lengths, c_in))
+    spatial_axes = tuple(range(nb, nb + len(in_lengths)))
+    g = np.asarray(conv.adjoint(block, input_shape=in_lengths, axes=spatial_axes, channel_axis=-1))
     batch = (slice(None),) * nb
     take = batch + tuple(slice(s, s + n) for s, n in zip(src, length, strict=True))
     put = batch + tuple(slice(d, d + n) for d, n in zip(dst, length, strict=True))
@@ -302,21 +305,9 @@ def _adjoint_window(blocks: Any, segment: _Segment, conv: Conv, nb: int, c_in: i
                             segment.seg_shape, c_in, dtype)
 
 
-def _layout(conv: Any, values: Any, name: str) -> tuple[Any, int, bool]:
-    """Return values with a channel axis, the number of batch axes, and whether a channel axis was added."""
-    nd = conv.ndim
-    if values.ndim == nd:
-        return values[..., np.newaxis], 0, True
-    if values.ndim < nd:
-        raise ShapeError(
-            f"{name} must have shape batch... + spatial ({nd} axes) + (channels,), got {values.ndim} axes "
-            f"{tuple(values.shape)}"
-        )
-    return values, values.ndim - nd - 1, False
-
-
 # ------------------------------------------------------------------ forward
-def conv_dask(conv: Any, values: Any) -> Any:
+@docfiller
+def conv_dask(conv: Any, values: Any, *, channel_axis: Any = AUTO, axes: Sequence[int] | None = None) -> Any:
     """Apply ``conv`` to a dask array chunk by chunk, with a halo of the kernel's reach.
 
     Parameters
@@ -325,9 +316,12 @@ def conv_dask(conv: Any, values: Any) -> Any:
         Any :class:`~signalspace.ops.conv.Conv` (padding, boundary, stride,
         dilation, channels, flip).
     values : dask.array.Array
-        Laid out like Conv's ndarray input: ``batch... + spatial + (c_in,)``
-        (or bare ``spatial`` for one channel).  Any chunking, including
-        chunks smaller than the halo; channels are gathered per block.
+        Laid out like Conv's ndarray input: spatial axes and a channel axis
+        (or none for one channel), other axes carried through as
+        ``channel_axis`` and ``axes`` say.  Any chunking, including chunks
+        smaller than the halo; channels are gathered per block.
+    %(channel_axis)s
+    %(axes)s
 
     Returns
     -------
@@ -350,17 +344,13 @@ def conv_dask(conv: Any, values: Any) -> Any:
     True
     """
     conv = _check_conv(conv)
-    x = _check_dask(values, "values")
-    x, nb, squeeze = _layout(conv, x, "values")
-    nd = conv.ndim
-    spatial = tuple(int(n) for n in x.shape[nb : nb + nd])
+    values = _check_dask(values, "values")
+    conv, layout = conv.meet(tuple(int(n) for n in values.shape), channel_axis=channel_axis, axes=axes, name="values")
+    x = layout.moved(values)  # batch... + spatial + (c_in,)
+    nb, nd = len(layout.carried), conv.ndim
+    spatial = layout.spatial_shape
     geometry = conv.geometry(spatial)
-    c_in = int(x.shape[-1])
-    if not conv.depthwise and c_in != conv.c_in:
-        raise ShapeError(
-            f"values has {c_in} channels (last axis of shape {tuple(values.shape)}) but the kernel expects "
-            f"c_in = {conv.c_in} (kernel shape {conv.kernel.shape})"
-        )
+    c_in = layout.channels
     import dask.array as da
     from dask.base import tokenize
     from dask.highlevelgraph import HighLevelGraph
@@ -385,9 +375,7 @@ def conv_dask(conv: Any, values: Any) -> Any:
     chunks = (*x.chunks[:nb], *(tuple(r.outputs for r in axis) for axis in recipes), (c_out,))
     graph = HighLevelGraph.from_collections(name, dsk, dependencies=[x])
     y = da.Array(graph, name, chunks, dtype=out_dtype, meta=np.empty((0,) * len(chunks), out_dtype))
-    if squeeze and c_out == 1:
-        y = y[..., 0]
-    return y
+    return layout.with_sizes(geometry.output_shape, c_out).restored(y)
 
 
 class _Recipe:
@@ -486,7 +474,7 @@ def _forward_window(blocks: Any, recipes: list[_Recipe], conv: Conv, cval: compl
                     piece[(slice(None),) * axis + (part < 0,)] = cval
                 pieces.append(piece)
         window = pieces[0] if len(pieces) == 1 else np.concatenate(pieces, axis=axis)
-    return np.asarray(conv(window))
+    return np.asarray(conv(window, axes=tuple(range(first, first + conv.ndim)), channel_axis=-1))
 
 
 def _leading(blocks: Any) -> int:
@@ -498,7 +486,10 @@ def _leading(blocks: Any) -> int:
 
 
 # ------------------------------------------------------------------ adjoint
-def conv_adjoint_dask(conv: Any, values: Any, input_shape: Sequence[int] | None = None) -> Any:
+def conv_adjoint_dask(
+    conv: Any, values: Any, input_shape: Sequence[int] | None = None, *, channel_axis: Any = AUTO,
+    axes: Sequence[int] | None = None,
+) -> Any:
     """The adjoint of :func:`conv_dask`: ``convᴴ`` applied chunk by chunk.
 
     Parameters
@@ -506,10 +497,13 @@ def conv_adjoint_dask(conv: Any, values: Any, input_shape: Sequence[int] | None 
     conv : Conv
         The forward operator.
     values : dask.array.Array
-        Shaped like an output of ``conv``: ``batch... + output spatial + (c_out,)``.
+        Shaped like an output of ``conv``, laid out as ``channel_axis`` and
+        ``axes`` say (those of :func:`conv_dask`).
     input_shape : sequence of int, optional
         Spatial shape of the model x; needed only when a stride makes it
         ambiguous (as for :meth:`Conv.adjoint`).
+    channel_axis, axes : optional
+        As for :func:`conv_dask`.
 
     Returns
     -------
@@ -530,24 +524,21 @@ def conv_adjoint_dask(conv: Any, values: Any, input_shape: Sequence[int] | None 
     import dask.array as da
 
     conv = _check_conv(conv)
-    y = _check_dask(values, "values")
-    y, nb, squeeze = _layout(conv, y, "values")
-    nd = conv.ndim
-    out_spatial = tuple(int(n) for n in y.shape[nb : nb + nd])
+    values = _check_dask(values, "values")
+    conv, layout = conv.meet(
+        tuple(int(n) for n in values.shape), channel_axis=channel_axis, axes=axes, output=True, name="values"
+    )
+    y = layout.moved(values)  # batch... + output spatial + (c_out,)
+    nb, nd = len(layout.carried), conv.ndim
+    out_spatial = layout.spatial_shape
     spatial = conv._input_spatial(out_spatial, input_shape)
     geometry = conv.geometry(spatial)
     if geometry.output_shape != out_spatial:
         raise ShapeError(
             f"values has output spatial shape {out_spatial} but an input of {spatial} gives {geometry.output_shape}"
         )
-    c_out = int(y.shape[-1])
-    if not conv.depthwise and c_out != conv.c_out:
-        raise ShapeError(
-            f"values has {c_out} channels (last axis of shape {tuple(values.shape)}) but the kernel has "
-            f"c_out = {conv.c_out}"
-        )
-    if y.dtype.kind in "biu":
-        y = y.astype(np.float64)
+    c_out = layout.channels
+    y = y.astype(conv.compute_dtype(y.dtype), copy=False)  # the one dtype rule, as in memory
     if len(y.chunks[-1]) > 1:
         y = y.rechunk({y.ndim - 1: -1})
     block_conv = _valid_conv(conv)
@@ -605,6 +596,4 @@ def conv_adjoint_dask(conv: Any, values: Any, input_shape: Sequence[int] | None 
     g = da.Array(HighLevelGraph.from_collections(name, dsk, dependencies=[y]), name, chunks, dtype=out_dtype,
                  meta=np.empty((0,) * len(chunks), out_dtype))
     x = fold(g, geometry, first=nb)
-    if squeeze and c_in == 1:
-        x = x[..., 0]
-    return x
+    return layout.with_sizes(spatial, c_in).restored(x)

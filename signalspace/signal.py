@@ -5,12 +5,19 @@ last).  It knows nothing about files or pictures: adapters in
 :mod:`signalspace.domains` read and write them, :mod:`signalspace.plot` draws
 them.  numpy and dask arrays are both kept as they are: nothing is computed
 until asked for.
+
+What an xarray user reaches for first works the same way: ``dims``,
+``coords``, ``sizes``, ``len()``, ``isel``/``sel`` (exact by default,
+``method="nearest"`` and ``tolerance=``), reductions over named dims
+(``sig.mean("time")``, and ``np.mean(sig)`` as for a DataArray), and scalar
+coordinates: an axis selected away by an integer index or a number stays as
+a one-sample :class:`~signalspace.Axis` in :attr:`Signal.scalar_coords`.
 """
 
 from __future__ import annotations
 
 import numbers
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -18,10 +25,17 @@ import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
 from . import _hooks
-from ._errors import DomainMismatchError, IndexOutOfRangeError, InvalidParameterError, InvalidTypeError, ShapeError
+from ._errors import (
+    DomainMismatchError,
+    IndexOutOfRangeError,
+    InvalidParameterError,
+    InvalidTypeError,
+    ShapeError,
+    UnknownNameError,
+)
 from ._validation import describe, finite_float, unmasked
 from ._xarray import from_dataarray, plain, to_dataarray
-from .domain import Axis, Channels, Domain
+from .domain import CHANNEL_DIM, Axis, Channels, Domain
 
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
@@ -52,6 +66,40 @@ def is_lazy(array: Any) -> bool:
     False
     """
     return hasattr(array, "__dask_graph__")
+
+
+def _scalar_coords(scalars: Any, domain: Domain) -> Mapping[str, Axis]:
+    """Scalar coordinates (one-sample Axes, by name) checked against the domain's axis names."""
+    if scalars is None:
+        return MappingProxyType({})
+    items = list(scalars.values()) if isinstance(scalars, Mapping) else scalars
+    if isinstance(items, Axis) or not isinstance(items, Iterable):
+        raise InvalidTypeError(f"scalar_coords must be a sequence of one-sample Axes, got {describe(scalars)}")
+    result: dict[str, Axis] = {}
+    for axis in items:
+        if not isinstance(axis, Axis) or axis.size != 1:
+            raise InvalidTypeError(f"scalar_coords must hold one-sample Axes, got {describe(axis)}")
+        if axis.name in domain.names or axis.name in result:
+            raise InvalidParameterError(
+                f"scalar coordinate {axis.name!r} has the name of an axis or of another scalar coordinate"
+            )
+        result[axis.name] = axis
+    return MappingProxyType(result)
+
+
+def _scalar_text(axis: Axis) -> str:
+    unit = f" {axis.unit}" if axis.unit else ""
+    return f"{axis.name}={axis.origin:g}{unit}"
+
+
+#: Reductions: name -> (numpy function, NaN-skipping numpy function).
+_REDUCTIONS = {
+    "sum": (np.sum, np.nansum),
+    "mean": (np.mean, np.nanmean),
+    "std": (np.std, np.nanstd),
+    "max": (np.max, np.nanmax),
+    "min": (np.min, np.nanmin),
+}
 
 
 def _as_values(values: Any) -> Any:
@@ -85,6 +133,18 @@ class Signal(NDArrayOperatorsMixin):
         Names (and metadata) of the c channels; ``c0, c1, ...`` by default.
     attrs : mapping, optional
         Free metadata (source file, audio subtype...); copied, read-only.
+    scalar_coords : sequence of Axis, optional
+        xarray's scalar coordinates: one-sample Axes (``origin`` is the value)
+        of axes selected away, e.g. the time of a spectrogram slice.
+        ``isel``/``sel`` and integer indexing add them; they go through
+        ``to_xarray`` and are shown by ``repr`` and plot titles.
+
+    Notes
+    -----
+    numpy's reductions ``np.sum``, ``np.mean``, ``np.std``, ``np.max`` and
+    ``np.min`` call the methods of the same name, as for an
+    ``xarray.DataArray``, and return a Signal; other numpy functions see
+    :attr:`values`.
 
     Examples
     --------
@@ -98,9 +158,19 @@ class Signal(NDArrayOperatorsMixin):
     array([4., 8.])
     >>> x.sel(time=0.5).values
     array([4., 5.])
+
+    xarray's basics: dims, sizes, coordinates, reductions over named dims, and
+    the coordinate of a selected sample kept as a scalar coordinate:
+
+    >>> x.dims, dict(x.sizes), len(x)
+    (('time', 'channel'), {'time': 4, 'channel': 2}, 4)
+    >>> x.mean("time").values
+    array([3., 4.])
+    >>> x.sel(time=0.5)
+    <Signal Domain(audio: a point) × 2 channels ['L', 'R'] float64, time=0.5 s>
     """
 
-    __slots__ = ("_attrs", "_channels", "_domain", "_values")
+    __slots__ = ("_attrs", "_channels", "_domain", "_scalars", "_values")
 
     def __init__(
         self,
@@ -108,6 +178,7 @@ class Signal(NDArrayOperatorsMixin):
         domain: Domain,
         channels: Channels | None = None,
         attrs: Mapping[str, Any] | None = None,
+        scalar_coords: Iterable[Axis] | Mapping[str, Axis] | None = None,
     ) -> None:
         if not isinstance(domain, Domain):
             raise InvalidTypeError(f"domain must be a signalspace.Domain, got {describe(domain)}")
@@ -137,6 +208,7 @@ class Signal(NDArrayOperatorsMixin):
         self._domain = domain
         self._channels = channels
         self._attrs = MappingProxyType(dict(attrs or {}))
+        self._scalars = _scalar_coords(scalar_coords, domain)
 
     # ------------------------------------------------------------------ basics
     @property
@@ -158,6 +230,47 @@ class Signal(NDArrayOperatorsMixin):
     def attrs(self) -> Mapping[str, Any]:
         """Free metadata (read-only mapping)."""
         return self._attrs
+
+    @property
+    def scalar_coords(self) -> Mapping[str, Axis]:
+        """xarray's scalar coordinates: one-sample Axes by name (the value is ``origin``), read-only."""
+        return self._scalars
+
+    @property
+    def dims(self) -> tuple[str, ...]:
+        """Names of the axes of :attr:`values`: the domain's, then ``"channel"`` (as :meth:`to_xarray`)."""
+        return (*self._domain.names, CHANNEL_DIM)
+
+    @property
+    def sizes(self) -> Mapping[str, int]:
+        """Size of each of :attr:`dims` (read-only), as xarray's ``DataArray.sizes``."""
+        return MappingProxyType(dict(zip(self.dims, self.shape, strict=True)))
+
+    @property
+    def coords(self) -> Mapping[str, np.ndarray]:
+        """Coordinate arrays by name, as in :meth:`to_xarray`: each axis', the channel names and per-channel
+        metadata, and the scalar coordinates (0-d arrays).  Read-only.
+
+        Examples
+        --------
+        >>> import numpy as np, signalspace as ss
+        >>> x = ss.Signal(np.zeros((3, 2)), ss.Domain([ss.Axis("t", 3, step=0.5)]), ss.Channels(("L", "R")))
+        >>> {name: c.tolist() for name, c in x.coords.items()}
+        {'t': [0.0, 0.5, 1.0], 'channel': ['L', 'R']}
+        >>> float(x.isel(t=2).coords["t"])
+        1.0
+        """
+        coords: dict[str, np.ndarray] = {axis.name: axis.coords for axis in self._domain.axes}
+        coords[CHANNEL_DIM] = np.array(self._channels.names)
+        for key, values in self._channels.coords.items():
+            coords[key] = np.asarray(values)
+        for name, axis in self._scalars.items():
+            coords[name] = np.asarray(axis.origin)
+        return MappingProxyType(coords)
+
+    def __len__(self) -> int:
+        """The size of the first of :attr:`dims` (the first axis, or the channels of a signal on a point)."""
+        return self.shape[0]
 
     @property
     def kind(self) -> str:
@@ -195,6 +308,7 @@ class Signal(NDArrayOperatorsMixin):
         domain: Domain | None = None,
         channels: Channels | None = None,
         attrs: Mapping[str, Any] | None = None,
+        scalar_coords: Iterable[Axis] | Mapping[str, Axis] | None = None,
     ) -> Signal:
         """A new Signal with some parts replaced (the others shared)."""
         return Signal(
@@ -202,6 +316,7 @@ class Signal(NDArrayOperatorsMixin):
             self._domain if domain is None else domain,
             self._channels if channels is None else channels,
             self._attrs if attrs is None else attrs,
+            self._scalars if scalar_coords is None else scalar_coords,
         )
 
     def astype(self, dtype: Any) -> Signal:
@@ -228,20 +343,22 @@ class Signal(NDArrayOperatorsMixin):
 
     def __repr__(self) -> str:
         lazy = " (dask)" if self.is_lazy else ""
+        scalars = "".join(f", {_scalar_text(axis)}" for axis in self._scalars.values())
         return (
             f"<Signal {self._domain!r} × {self.nchannels} channels {list(self._channels.names)[:8]} "
-            f"{self.dtype}{lazy}>"
+            f"{self.dtype}{lazy}{scalars}>"
         )
 
     def identical(self, other: object) -> bool:
-        """True when ``other`` has the same domain, channels, attrs and values."""
+        """True when ``other`` has the same domain, channels, scalar coordinates, attrs and values (NaN equal NaN)."""
         return (
             isinstance(other, Signal)
             and self._domain == other._domain
             and self._channels == other._channels
+            and dict(self._scalars) == dict(other._scalars)
             and _same_attrs(self._attrs, other._attrs)
             and self.dtype == other.dtype
-            and bool(np.array_equal(np.asarray(self), np.asarray(other)))
+            and bool(np.array_equal(np.asarray(self), np.asarray(other), equal_nan=self.dtype.kind in "fc"))
         )
 
     def plot(self, ax: Any = None, **kw: Any) -> Any:
@@ -280,6 +397,7 @@ class Signal(NDArrayOperatorsMixin):
         key = key + (slice(None),) * (self.ndim + 1 - len(key))
         axes: list[Axis] = []
         array_key: list[Any] = []
+        scalars = dict(self._scalars)
         for axis, k in zip(self._domain.axes, key[:-1], strict=True):
             if isinstance(k, numbers.Integral) and not isinstance(k, bool):
                 if not -axis.size <= k < axis.size:
@@ -287,6 +405,8 @@ class Signal(NDArrayOperatorsMixin):
                         f"index {k} is out of range for axis {axis.name!r} of size {axis.size}"
                     )
                 array_key.append(int(k))
+                position = int(k) % axis.size
+                scalars[axis.name] = axis.slice(position, position + 1)  # the selected coordinate stays
             elif isinstance(k, slice):
                 start, stop, stride = k.indices(axis.size)
                 axes.append(axis.slice(start, stop, stride))
@@ -300,7 +420,7 @@ class Signal(NDArrayOperatorsMixin):
         values = self._values[tuple(array_key)]
         if not (isinstance(channel_key, slice) and channel_key == slice(None)):
             values = values[..., channel_key]
-        return Signal(values, self._domain.with_axes(axes), channels, self._attrs)
+        return Signal(values, self._domain.with_axes(axes), channels, self._attrs, scalars)
 
     def _channel_positions(self, key: Any) -> Any:
         if isinstance(key, slice):
@@ -323,8 +443,12 @@ class Signal(NDArrayOperatorsMixin):
         """The one-channel signal of channel ``name`` (or position)."""
         return self[..., name]
 
-    def isel(self, **indices: int | slice) -> Signal:
-        """Index axes by name: ``x.isel(time=slice(0, 100))``.
+    def isel(self, indexers: Mapping[str, Any] | None = None, **indices: Any) -> Signal:
+        """Index axes by name: ``x.isel(time=slice(0, 100))``; ``channel=`` picks channels.
+
+        An integer removes the axis and keeps its coordinate as a scalar
+        coordinate (:attr:`scalar_coords`), as xarray does; the channel axis is
+        always kept (``channel=0`` leaves one channel).
 
         Examples
         --------
@@ -332,25 +456,52 @@ class Signal(NDArrayOperatorsMixin):
         >>> x = ss.Signal(np.zeros((4, 6)), ss.Domain.from_shape((4, 6), names=("row", "col")))
         >>> x.isel(col=slice(0, 6, 2)).domain
         Domain(generic: row=4, col=3@2)
+        >>> x.isel(col=3).scalar_coords["col"].origin
+        3.0
         """
-        key: list[Any] = [slice(None)] * self.ndim
+        indices = {**(indexers or {}), **indices}
+        key: list[Any] = [slice(None)] * (self.ndim + 1)
         for name, k in indices.items():
-            key[self._domain.axis_index(name)] = k
+            key[self.ndim if name == CHANNEL_DIM else self._domain.axis_index(name)] = k
         return self[tuple(key)]
 
-    def sel(self, tolerance: float | None = None, **coords: float | slice) -> Signal:
-        """Select by coordinate: a number picks the nearest sample, a slice is inclusive.
+    def sel(
+        self,
+        indexers: Mapping[str, Any] | None = None,
+        method: str | None = None,
+        tolerance: float | None = None,
+        **coords: Any,
+    ) -> Signal:
+        """Select by coordinate, as xarray: a number must be a sample's coordinate, a slice is inclusive.
 
         Parameters
         ----------
+        indexers : mapping, optional
+            ``{axis_name: value}``, the same as keyword arguments.
+        method : {None, "nearest"}
+            None (the default): exact match (to rounding); ``"nearest"``: the
+            nearest sample (see :meth:`Axis.index <signalspace.Axis.index>`).
         tolerance : float, optional
-            Largest distance accepted between a number and its nearest sample
-            (default half a step).
+            With ``method="nearest"``: the largest distance accepted.
         **coords
-            ``axis_name=value`` or ``axis_name=slice(lo, hi)`` in the axis' unit.
+            ``axis_name=value`` or ``axis_name=slice(lo, hi)`` in the axis' unit;
+            ``channel="L"`` (or a list of names) picks channels.
+
+        Examples
+        --------
+        >>> import numpy as np, signalspace as ss
+        >>> x = ss.Signal(np.arange(5.0), ss.Domain([ss.Axis("t", 5, step=0.1, unit="s")]))
+        >>> x.sel(t=0.2).values, x.sel(t=0.26, method="nearest").scalar_coords["t"].origin
+        (array([2.]), 0.30000000000000004)
+        >>> x.sel(t=slice(0.1, 0.3)).shape
+        (3, 1)
         """
+        coords = {**(indexers or {}), **coords}
         indices: dict[str, int | slice] = {}
         for name, value in coords.items():
+            if name == CHANNEL_DIM:
+                indices[name] = value
+                continue
             axis = self._domain[name]
             if isinstance(value, slice):
                 if value.step is not None:
@@ -369,8 +520,90 @@ class Signal(NDArrayOperatorsMixin):
                     )
                 indices[name] = slice(int(inside[0]), int(inside[-1]) + 1)
             else:
-                indices[name] = axis.index(value, tolerance=tolerance)
-        return self.isel(**indices)
+                indices[name] = axis.index(value, method=method, tolerance=tolerance)
+        return self.isel(indices)
+
+    # -------------------------------------------------------------- reductions
+    def _reduce(self, name: str, dim: Any, axis: Any, skipna: bool | None, **kwargs: Any) -> Signal:
+        """A reduction over named dims (or axis positions of :attr:`dims`): a Signal on the remaining domain."""
+        out, keepdims = kwargs.pop("out", None), kwargs.pop("keepdims", False)
+        if out is not None:
+            raise InvalidParameterError(f"{name}: out= is not supported; a Signal is never modified in place")
+        if keepdims:
+            raise InvalidParameterError(f"{name}: keepdims=True is not supported; the reduced axes leave the domain")
+        dims = self.dims
+        if dim is not None and axis is not None:
+            raise InvalidParameterError(f"{name}: give dim (names) or axis (positions), not both")
+        if dim is None and axis is None:
+            positions = list(range(len(dims)))
+        elif dim is not None:
+            names = [dim] if isinstance(dim, str) else list(dim)
+            unknown = [d for d in names if d not in dims]
+            if unknown:
+                raise UnknownNameError(f"{name}: dims {unknown} are not in this signal's dims {list(dims)}")
+            positions = sorted({dims.index(d) for d in names})
+        else:
+            items = [axis] if isinstance(axis, numbers.Integral) else list(axis)
+            for item in items:
+                valid = isinstance(item, numbers.Integral) and not isinstance(item, bool)
+                if not (valid and -len(dims) <= item < len(dims)):
+                    raise InvalidParameterError(f"{name}: axis {item!r} is not one of the {len(dims)} axes of {dims}")
+            positions = sorted({int(item) % len(dims) for item in items})
+        if skipna is None:
+            skipna = self.dtype.kind in "fc"  # xarray's default: skip NaN in floating-point data
+        function = _REDUCTIONS[name][1 if skipna else 0]
+        values = function(self._values, axis=tuple(positions), keepdims=True, **kwargs)
+        gone = tuple(p for p in positions if p < self.ndim)
+        values = np.squeeze(values, axis=gone) if gone else values
+        domain = self._domain.with_axes([a for i, a in enumerate(self._domain.axes) if i not in gone])
+        channels = Channels.generic(1) if self.ndim in positions else self._channels
+        return Signal(values, domain, channels, self._attrs, self._scalars)
+
+    def sum(self, dim: str | Sequence[str] | None = None, *, axis: Any = None, skipna: bool | None = None,
+            **kwargs: Any) -> Signal:
+        """Sum over the named dims (all by default), as ``DataArray.sum``: a Signal on the remaining axes.
+
+        ``dim`` may include ``"channel"`` (the result then has one channel,
+        ``c0``).  ``axis`` takes positions in :attr:`dims` instead (what
+        ``np.sum(sig, axis=...)`` passes).  ``skipna`` (default: True for
+        floating-point data, as xarray) ignores NaN.  Dask values stay lazy.
+
+        Examples
+        --------
+        >>> import numpy as np, signalspace as ss
+        >>> x = ss.Signal(np.ones((3, 4, 2)), ss.Domain.from_shape((3, 4), names=("y", "x")))
+        >>> x.sum("x").domain, x.sum(["x", "channel"]).values[:, 0]
+        (Domain(generic: y=3), array([8., 8., 8.]))
+        >>> np.sum(x).item()
+        24.0
+        """
+        return self._reduce("sum", dim, axis, skipna, **kwargs)
+
+    def mean(self, dim: str | Sequence[str] | None = None, *, axis: Any = None, skipna: bool | None = None,
+             **kwargs: Any) -> Signal:
+        """Mean over the named dims (all by default); see :meth:`sum`."""
+        return self._reduce("mean", dim, axis, skipna, **kwargs)
+
+    def std(self, dim: str | Sequence[str] | None = None, *, axis: Any = None, skipna: bool | None = None,
+            ddof: int = 0, **kwargs: Any) -> Signal:
+        """Standard deviation over the named dims (all by default), ``ddof`` as numpy's; see :meth:`sum`."""
+        return self._reduce("std", dim, axis, skipna, ddof=ddof, **kwargs)
+
+    def max(self, dim: str | Sequence[str] | None = None, *, axis: Any = None, skipna: bool | None = None,
+            **kwargs: Any) -> Signal:
+        """Maximum over the named dims (all by default); see :meth:`sum`."""
+        return self._reduce("max", dim, axis, skipna, **kwargs)
+
+    def min(self, dim: str | Sequence[str] | None = None, *, axis: Any = None, skipna: bool | None = None,
+            **kwargs: Any) -> Signal:
+        """Minimum over the named dims (all by default); see :meth:`sum`."""
+        return self._reduce("min", dim, axis, skipna, **kwargs)
+
+    def item(self) -> Any:
+        """The one value of a one-element Signal, as a Python scalar (like ``ndarray.item``)."""
+        if int(np.prod(self.shape)) != 1:
+            raise ShapeError(f"item() needs a signal of one value, got shape {self.shape}")
+        return np.asarray(self).item()
 
     # -------------------------------------------------------------- arithmetic
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
@@ -384,9 +617,10 @@ class Signal(NDArrayOperatorsMixin):
                 "apply it to signal.values (or np.asarray(signal)) instead"
             )
         reference: Signal | None = None
-        arrays = []
+        arrays, signals = [], []
         for operand in inputs:
             if isinstance(operand, Signal):
+                signals.append(operand)
                 if reference is None:
                     reference = operand
                 elif operand._domain != reference._domain:
@@ -403,6 +637,8 @@ class Signal(NDArrayOperatorsMixin):
             else:
                 arrays.append(operand)
         assert reference is not None
+        # scalar coordinates the operands disagree on are dropped, as xarray does
+        scalars = {k: v for k, v in reference._scalars.items() if all(o._scalars.get(k) == v for o in signals)}
         result = ufunc(*arrays, **kwargs)
         results = result if isinstance(result, tuple) else (result,)
         wrapped = []
@@ -412,7 +648,7 @@ class Signal(NDArrayOperatorsMixin):
                     f"{ufunc.__name__}: an operand broadcast the result to shape {tuple(r.shape)}; "
                     f"the signal has shape {reference.shape}"
                 )
-            wrapped.append(reference.replace(values=r))
+            wrapped.append(reference.replace(values=r, scalar_coords=scalars))
         return tuple(wrapped) if isinstance(result, tuple) else wrapped[0]
 
     # ------------------------------------------------------------------ xarray
@@ -421,11 +657,12 @@ class Signal(NDArrayOperatorsMixin):
 
         Axis coordinates carry ``units``, ``step`` and ``origin`` attributes
         (and a lazy ``RangeIndex``: no array as long as the axis is made);
-        per-channel metadata become coordinates along ``channel``; the domain
-        kind and channel layout go into ``attrs`` (``signalspace_kind``,
-        ``signalspace_channel_layout``) beside the signal's own attrs, which are
-        copied as they are.  Dask values stay lazy.  :meth:`from_xarray`
-        inverts it exactly.
+        per-channel metadata become coordinates along ``channel``; scalar
+        coordinates become xarray's scalar coordinates (with ``units`` and
+        ``step``); the domain kind and channel layout go into ``attrs``
+        (``signalspace_kind``, ``signalspace_channel_layout``) beside the
+        signal's own attrs, which are copied as they are.  Dask values stay lazy.
+        :meth:`from_xarray` inverts it exactly.
 
         Files: ``ss.save`` stores the attrs in one encoded attribute
         (:mod:`signalspace._attrs`) that no CF decoder reinterprets, and
@@ -438,7 +675,7 @@ class Signal(NDArrayOperatorsMixin):
             An attrs key named like signalspace's own (``signalspace_kind``,
             ``signalspace_channel_layout``, ``signalspace_dtype``, ``signalspace_attrs``).
         """
-        return to_dataarray(self._values, self._domain, self._channels, self._attrs)
+        return to_dataarray(self._values, self._domain, self._channels, self._attrs, self._scalars.values())
 
     @classmethod
     def from_xarray(cls, da: xr.DataArray, *, kind: str | None = None, drop_coords: bool = False) -> Signal:
@@ -446,9 +683,12 @@ class Signal(NDArrayOperatorsMixin):
 
         Every dimension but ``"channel"`` becomes an axis and must be regularly
         spaced (or carry ``step``/``origin`` attributes, as :meth:`to_xarray`
-        writes).  Without a ``channel`` dimension the signal has one channel.
-        Other coordinates (spanning several dimensions, or scalar) cannot be
-        held by a Signal: they raise unless ``drop_coords=True``.
+        writes).  Without a ``channel`` dimension the signal has one channel
+        (named by a scalar ``channel`` coordinate, as ``da.sel(channel="L")``
+        leaves, else by the DataArray's name).  Numeric scalar coordinates
+        become :attr:`scalar_coords`.  Other coordinates (spanning several
+        dimensions, or scalar and not numeric) cannot be held by a Signal: they
+        raise unless ``drop_coords=True``.
 
         Examples
         --------
@@ -458,4 +698,5 @@ class Signal(NDArrayOperatorsMixin):
         >>> ss.Signal.from_xarray(da).domain["y"].step
         0.5
         """
-        return cls(*from_dataarray(da, kind=kind, drop_coords=drop_coords))
+        values, domain, channels, attrs, scalars = from_dataarray(da, kind=kind, drop_coords=drop_coords)
+        return cls(values, domain, channels, attrs, scalars)

@@ -188,12 +188,13 @@ def test_console_script(wav, examples, tmp_path):
 # ------------------------------------------------------------------- notes on long files: lazy, progress, cluster
 @pytest.fixture(scope="module")
 def melody_wav(tmp_path_factory):
-    """3.2 s of stereo piano notes (a different melody per channel) as a float WAV."""
+    """3.2 s of stereo piano notes (a different melody per channel, no note at a partial's interval above
+    the other channel's) as a float WAV."""
     from signalspace.analysis import synthesize
 
     sr = 22050
     left = synthesize(["C4", "E5", "A2", "G6"], durations=0.8, sr=sr).values[:, 0]
-    right = synthesize(["F3", "B4", "D6", "A3"], durations=0.8, sr=sr).values[:, 0]
+    right = synthesize(["F3", "B4", "D6", "C#4"], durations=0.8, sr=sr).values[:, 0]
     path = tmp_path_factory.mktemp("notes") / "melody.wav"
     soundfile.write(path, np.stack([left, right], axis=1), sr, subtype="FLOAT")
     return path
@@ -235,7 +236,7 @@ def test_notes_on_a_local_cluster_through_its_address(melody_wav, tmp_path, caps
     distributed = pytest.importorskip("distributed")
     whole, _ = _notes_output(["notes", str(melody_wav)], capsys)
     with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, protocol="tcp://", host="127.0.0.1", dashboard_address=None,
+        n_workers=1, threads_per_worker=2, processes=False, protocol="tcp://", host="127.0.0.1", dashboard_address=":0",
         local_directory=str(tmp_path),
     ) as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
@@ -332,3 +333,19 @@ def test_notes_on_8_khz_audio_uses_the_keys_below_the_limit_and_takes_fmin_and_k
     assert "n_keys=88" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli.main(["notes", str(path), "--keys", "0"])
+
+
+def test_notes_per_channel_floor_and_key_options(melody_wav, tmp_path, capsys):
+    _notes_output(["notes", str(melody_wav), "--csv", str(tmp_path / "mix.csv")], capsys)
+    rows = (tmp_path / "mix.csv").read_text().splitlines()[1:]
+    assert {row.split(",")[-1] for row in rows} == {"mix"}
+    _notes_output(["notes", str(melody_wav), "--per-channel", "--csv", str(tmp_path / "lr.csv")], capsys)
+    rows = [row.split(",") for row in (tmp_path / "lr.csv").read_text().splitlines()[1:]]
+    assert [r[2] for r in rows if r[-1] == "L"] == ["C4", "E5", "A2", "G6"]
+    assert [r[2] for r in rows if r[-1] == "R"] == ["F3", "B4", "D6", "C#4"]
+    flats, _ = _notes_output(["notes", str(melody_wav), "--per-channel", "--key", "Db:maj"], capsys)
+    assert "Db4" in flats and "C#4" not in flats
+    quiet, _ = _notes_output(["notes", str(melody_wav), "--floor-db", "0"], capsys)  # nothing is that loud
+    assert "0 notes" in quiet
+    assert cli.main(["notes", str(melody_wav), "--key", "H:maj"]) == 2
+    assert "key 'H:maj'" in capsys.readouterr().err

@@ -44,8 +44,30 @@ def test_axis_name_channel_is_reserved():
 
 def test_axis_index_outside_raises():
     axis = ss.Axis("t", 10, step=0.1)
-    with pytest.raises(ss.InvalidParameterError, match="not on axis 't'"):
+    with pytest.raises(ss.InvalidParameterError, match="not a sample of axis 't'"):
         axis.index(2.0)
+
+
+def test_axis_index_is_exact_unless_nearest_is_asked_like_xarray_sel():
+    import xarray as xr
+
+    axis = ss.Axis("t", 10, step=0.1, origin=-0.2)
+    da = xr.DataArray(np.arange(10.0), dims=("t",), coords={"t": axis.coords})
+    for coord in (-0.2, 0.1, axis.coords[7]):
+        assert axis.index(coord) == int(da.sel(t=coord, method="nearest").values)
+    with pytest.raises(ss.InvalidParameterError, match='method="nearest"'):
+        axis.index(0.1234567)
+    for coord in (0.1234567, -5.0, 99.0, 0.049):
+        assert axis.index(coord, method="nearest") == int(da.sel(t=coord, method="nearest").values)
+    assert axis.index(0.11, method="nearest", tolerance=0.02) == 3
+    with pytest.raises(ss.InvalidParameterError, match=r"tolerance=0\.005"):
+        axis.index(0.11, method="nearest", tolerance=0.005)
+    with pytest.raises(KeyError):
+        da.sel(t=0.11, method="nearest", tolerance=0.005)  # xarray refuses it too
+    with pytest.raises(ss.InvalidParameterError, match="tolerance needs method"):
+        axis.index(0.1, tolerance=0.01)
+    with pytest.raises(ss.InvalidParameterError, match="method must be"):
+        axis.index(0.1, method="pad")
 
 
 def test_axis_slice_keeps_coordinates():

@@ -86,14 +86,19 @@ def _build(case):
     return conv, geometry, x, chunks, rng
 
 
+def _axes(case):
+    """The spatial axes: after the batch axis, if any (carried through only when named)."""
+    return tuple(range(len(case["batch"]), len(case["batch"]) + len(case["shape"])))
+
+
 @given(conv_cases())
 def test_conv_dask_equals_in_memory(case):
     built = _build(case)
     assume(built is not None)
     conv, _geometry, x, chunks, _ = built
-    lazy = parallel.conv_dask(conv, da.from_array(x, chunks=chunks))
+    lazy = parallel.conv_dask(conv, da.from_array(x, chunks=chunks), axes=_axes(case))
     assert isinstance(lazy, da.Array)
-    expected = conv(x)
+    expected = conv(x, axes=_axes(case))
     _close(lazy.compute(), expected)
     # stride phase: every output chunk except the last starts where ceil((pad + chunk start) / stride) says
     assert lazy.shape == expected.shape
@@ -108,9 +113,10 @@ def test_conv_adjoint_dask_equals_in_memory(case):
     y = rng.standard_normal((*case["batch"], *geometry.output_shape, c_out))
     y_chunks = (*case["batch_chunks"], *(min(c, n) for c, n in zip(case["chunks"], geometry.output_shape,
                                                                    strict=True)), -1)
-    lazy = parallel.conv_adjoint_dask(conv, da.from_array(y, chunks=y_chunks), input_shape=case["shape"])
+    lazy = parallel.conv_adjoint_dask(conv, da.from_array(y, chunks=y_chunks), input_shape=case["shape"],
+                                      axes=_axes(case))
     assert isinstance(lazy, da.Array)
-    _close(lazy.compute(), conv.adjoint(y, input_shape=case["shape"]))
+    _close(lazy.compute(), conv.adjoint(y, input_shape=case["shape"], axes=_axes(case)))
 
 
 @given(conv_cases())
@@ -120,11 +126,12 @@ def test_dask_dot_test(case):
     built = _build(case)
     assume(built is not None)
     conv, geometry, x, chunks, rng = built
-    ax = parallel.conv_dask(conv, da.from_array(x, chunks=chunks)).compute()
+    ax = parallel.conv_dask(conv, da.from_array(x, chunks=chunks), axes=_axes(case)).compute()
     y = rng.standard_normal(ax.shape)
     y_chunks = (*case["batch_chunks"], *(min(c, n) for c, n in zip(case["chunks"], geometry.output_shape,
                                                                    strict=True)), -1)
-    aty = parallel.conv_adjoint_dask(conv, da.from_array(y, chunks=y_chunks), input_shape=case["shape"]).compute()
+    aty = parallel.conv_adjoint_dask(conv, da.from_array(y, chunks=y_chunks), input_shape=case["shape"],
+                                     axes=_axes(case)).compute()
     lhs, rhs = np.vdot(ax, y), np.vdot(x, aty)
     assert abs(lhs - rhs) <= 1e-9 * max(1.0, abs(lhs), np.linalg.norm(ax) * np.linalg.norm(y))
 
@@ -171,7 +178,7 @@ def test_stride_phase_does_not_depend_on_chunks():
 def test_signal_stays_lazy_through_indexing_arithmetic_conv_and_xarray(tmp_path):
     rng = np.random.default_rng(2)
     values = rng.standard_normal((4000, 2)).astype(np.float32)
-    x = ss.audio.from_array(da.from_array(values, chunks=(512, 2)), sr=8000, channels_last=True)
+    x = ss.audio.from_array(da.from_array(values, chunks=(512, 2)), sr=8000, channel_axis=-1)
     assert x.is_lazy
     z = (2 * x[100:3900] + 1.0)
     assert z.is_lazy
@@ -211,7 +218,7 @@ def test_conv_dask_keeps_graph_lazy():
 
 
 def test_bad_input_errors():
-    conv = ss.Conv(np.ones((3, 2, 4)))
+    conv = ss.Conv(np.ones((3, 2, 4)), ndim=1)
     with pytest.raises(ss.InvalidTypeError, match="values must be a dask array"):
         parallel.conv_dask(conv, np.ones((10, 2)))
     with pytest.raises(ss.InvalidTypeError, match="conv must be a signalspace Conv"):

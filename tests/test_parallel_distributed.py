@@ -108,7 +108,7 @@ def _slow_save_over(target, client_address):
     values = da.zeros((400 * 512, 1), chunks=(512, 1), dtype=np.float32).map_blocks(slow, dtype=np.float32)
     with distributed.Client(client_address, timeout="30s") as client:
         client.wait_for_workers(1, timeout=60)
-        ss.save(ss.audio.from_array(values, sr=8000, channels_last=True), target, subtype="FLOAT")
+        ss.save(ss.audio.from_array(values, sr=8000, channel_axis=-1), target, subtype="FLOAT")
 
 
 @pytest.mark.parametrize("lost", ["worker", "scheduler"])

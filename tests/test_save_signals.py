@@ -32,7 +32,7 @@ def slow(block):
 values = da.zeros((64 * 2**14, 2), chunks=(2**14, 2)).map_blocks(slow, dtype=float)
 if kind == "numpy":
     values = np.random.default_rng(0).standard_normal((4 * 2**20, 2)) * 0.1   # 64 MiB: written in chunks
-x = ss.audio.from_array(values, sr=8000, channels_last=True)
+x = ss.audio.from_array(values, sr=8000, channel_axis=-1)
 print("ready", flush=True)
 ss.save(x, target, **({"subtype": "FLOAT"} if target.endswith(".wav") else {}))
 print("saved", flush=True)
@@ -107,7 +107,7 @@ def test_ctrl_c_in_this_process_interrupts_a_streamed_save_at_a_chunk(tmp_path):
         return block
 
     x = ss.audio.from_array(da.zeros((200 * 256, 1), chunks=(256, 1)).map_blocks(slow, dtype=float), sr=8000,
-                            channels_last=True)
+                            channel_axis=-1)
     target = tmp_path / "x.flac"
 
     def interrupt_when_writing():

@@ -133,7 +133,43 @@ def test_failed_netcdf_save_leaves_nothing(tmp_path):
 
 def test_coordinates_a_signal_cannot_hold_are_refused_or_dropped_on_request():
     da = xr.DataArray(np.ones((3, 4)), dims=("x", "y"),
-                      coords={"lat": (("x", "y"), np.arange(12.0).reshape(3, 4)), "when": 5})
+                      coords={"lat": (("x", "y"), np.arange(12.0).reshape(3, 4)), "when": "today", "level": 5})
     with pytest.raises(ss.InvalidParameterError, match=r"\['lat', 'when'\]"):
         ss.Signal.from_xarray(da)
-    assert ss.Signal.from_xarray(da, drop_coords=True).shape == (3, 4, 1)
+    kept = ss.Signal.from_xarray(da, drop_coords=True)
+    assert kept.shape == (3, 4, 1) and kept.scalar_coords["level"].origin == 5.0  # a numeric scalar coordinate
+
+
+def test_scalar_coordinates_round_trip_and_equal_xarrays_selection(tmp_path):
+    x = rich_signal((5, 4), c=3)
+    row = x.isel(band=2)
+    da = x.to_xarray()
+    theirs = da.isel(band=2)
+    ours = row.to_xarray()
+    assert float(ours.coords["band"]) == float(theirs.coords["band"]) == 95.0
+    assert ours.coords["band"].attrs["units"] == "Hz"
+    np.testing.assert_array_equal(ours.values, theirs.values)
+    # back from xarray's own selection, and through a netCDF file
+    assert ss.Signal.from_xarray(theirs).scalar_coords == row.scalar_coords
+    assert ss.Signal.from_xarray(ours).identical(row)
+    path = tmp_path / "row.nc"
+    ours.to_netcdf(path)
+    assert ss.Signal.from_xarray(xr.load_dataarray(path)).identical(row)
+    # sel with method="nearest" picks what xarray picks
+    t = float(x.domain["time"].coords[3]) + 1e-5
+    assert ss.Signal.from_xarray(da.sel(time=t, method="nearest")).identical(x.sel(time=t, method="nearest"))
+    # a channel picked by xarray names the one channel left
+    assert ss.Signal.from_xarray(da.sel(channel="b1")).channels.names == ("b1",)
+
+
+def test_reduced_signals_round_trip_and_equal_xarrays_reductions(tmp_path):
+    x = rich_signal((5, 4), c=3).isel(time=1)
+    da = x.to_xarray()
+    for name, dims in (("mean", "band"), ("std", ["band", "channel"]), ("max", "channel"), ("sum", None)):
+        ours = getattr(x, name)(dims)
+        theirs = getattr(da, name)(dims)
+        np.testing.assert_allclose(np.squeeze(ours.values), np.squeeze(theirs.values))
+        assert float(ours.to_xarray().coords["time"]) == float(theirs.coords["time"])  # the scalar coordinate stays
+        path = tmp_path / f"{name}.nc"
+        ours.to_xarray().to_netcdf(path)
+        assert ss.Signal.from_xarray(xr.load_dataarray(path)).identical(ours)

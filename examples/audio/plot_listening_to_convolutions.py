@@ -83,7 +83,7 @@ magnitude = ss.analysis.spectrogram(x, n_fft=4096, hop_length=512)
 freqs = magnitude.domain["frequency"].coords
 read_hz = []
 for start in (0.05, 0.4, 0.75, 1.15):
-    frame = np.asarray(magnitude.sel(time=start + 0.15))[:, 0]
+    frame = np.asarray(magnitude.sel(time=start + 0.15, method="nearest"))[:, 0]
     frame = np.where(freqs < 2000, frame, 0)
     b = int(frame.argmax())
     a, c = np.log(frame[b - 1 : b + 2] + 1e-12)[[0, 2]]
@@ -166,8 +166,11 @@ fig.savefig(OUT / "convolutions.png")
 # All 88 keys
 # -----------
 # With one kernel per piano key, the envelopes of the outputs form a piano
-# roll; thresholding it, and discarding what the notes' own partials explain,
-# gives the notes.
+# roll.  Explaining each of its frames as a sum of harmonic notes (whose
+# partials' strengths are learned from the recording), and following each
+# key through time with a two-state hidden Markov model, gives the notes: see
+# "Note transcription" in the documentation for the method and its scores on
+# real sampled instruments.
 roll = ss.analysis.piano_roll(x)
 notes = ss.analysis.detect_notes(x)
 ax = ss.plot.plot(roll, notes=notes)  # the "pianoroll" drawer: dB image, detected notes in cyan

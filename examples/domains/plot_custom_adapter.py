@@ -194,7 +194,8 @@ assert all(result == "passed" for result in report.values())
 # 4. The same convolution, in three dimensions
 # --------------------------------------------
 # A kernel with 3 spatial axes filters time × rows × cols.  Here, per colour
-# channel (a bare kernel, ``ndim=3``): a temporal difference (frame minus the
+# channel (a bare kernel with as many axes as the video has: depthwise, the
+# same on every channel): a temporal difference (frame minus the
 # previous frame) times a small spatial blur, which lights up what moves.  The
 # output is still a ``"video"`` signal: 'valid' padding removes one frame, and
 # the output's time axis starts half a frame later, between the two frames it
@@ -202,7 +203,7 @@ assert all(result == "passed" for result in report.values())
 video = ss.domains.get("video").example()
 spatial = np.outer([1.0, 2.0, 1.0], [1.0, 2.0, 1.0]) / 16
 motion_kernel = np.stack([-spatial, spatial])  # (2 frames, 3 rows, 3 cols)
-motion = ss.Conv(motion_kernel, padding=[(0, 0), (1, 1), (1, 1)], ndim=3)(video)
+motion = ss.Conv(motion_kernel, padding=[(0, 0), (1, 1), (1, 1)])(video)
 print(video.domain, "->", motion.domain)
 assert motion.kind == "video" and motion.domain["time"].origin == video.domain["time"].step / 2
 

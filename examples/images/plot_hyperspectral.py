@@ -112,15 +112,16 @@ print(rendered)
 # -----------------------------
 # Wavelength is sampled regularly, so the cube is equally a signal on a 3-D
 # domain (row × col × wavelength) with one channel.  A kernel along the new
-# axis is then a true convolution across bands, here a centred difference:
-# the spectral slope, in 1/nm.  The same numbers come from a 1 × 1 layer
+# axis (``dims=("wavelength",)``: rows and columns are carried through, as
+# scipy.ndimage's ``axes=`` does) is then a true convolution across bands, here
+# a centred difference: the spectral slope, in 1/nm.  The same numbers come from a 1 × 1 layer
 # whose 20 × 18 weight matrix is that difference's Toeplitz matrix: bands as
 # channels and bands as an axis are one linear map.
 step = float(wavelengths[1] - wavelengths[0])
 axes3 = (*cube.domain.axes, ss.Axis("wavelength", 20, step=step, origin=400.0, unit="nm"))
 volume = ss.Signal(np.asarray(smooth)[..., None], ss.Domain(axes3, kind="hyperspectral-cube"))
 diff = np.array([-1.0, 0.0, 1.0]) / (2 * step)
-slope = ss.Conv(diff[None, None, :], ndim=3)(volume)  # (256, 256, 18, 1): valid along wavelength
+slope = ss.Conv(diff, dims=("wavelength",))(volume)  # (256, 256, 18, 1): valid along wavelength
 as_channels = ss.Conv(ss.toeplitz(diff, 20, format="dense").T[None, None])(smooth)  # (256, 256, 18)
 assert np.allclose(np.asarray(slope)[..., 0], np.asarray(as_channels), atol=1e-6)
 print("spectral slope on", slope.domain, "- wavelengths", slope.domain["wavelength"].coords[[0, -1]], "nm")
@@ -130,7 +131,7 @@ smooth.plot(ax=axes[0])
 axes[0].set_title("blurred band-wise\n(false colour)", fontsize="small")
 rendered.plot(ax=axes[1], normalize="clip")
 axes[1].set_title("20 bands → RGB\n(1 × 1 layer)", fontsize="small")
-band = slope.domain["wavelength"].index(590.0)
+band = slope.domain["wavelength"].index(590.0, method="nearest")
 v = float(np.percentile(np.abs(slope.values[:, :, band, 0]), 99))
 im = axes[2].imshow(slope.values[:, :, band, 0], cmap="RdBu_r", vmin=-v, vmax=v, extent=(-0.5, 255.5, 255.5, -0.5))
 fig.colorbar(im, ax=axes[2], label="slope (1/nm)", shrink=0.8)

@@ -96,11 +96,13 @@ fig.savefig(os.path.join(OUT, "image_blur.png"), dpi=100)
 # all, against 3 · 10¹² for a dense layer between the same two 512 × 512 images
 # (``parameter_count`` below).
 # Here the kernels are random (seeded) instead of trained; each output channel
-# still responds to its own mix of colour and local pattern.
+# still responds to its own mix of colour and local pattern.  The image has two
+# axes, so the 4-axis kernel reads as 2 spatial axes + (3 colours in, 16 out);
+# a bare shape does not say that, so ``parameter_count`` is told ``ndim=2``.
 kernel16 = rng.normal(size=(3, 3, 3, 16)).astype(np.float32) / np.sqrt(27)
 layer = ss.Conv(kernel16, padding="same", boundary="nearest")
 features = layer(astronaut[::2, ::2])  # 256 x 256 (every other pixel) x 16 channels
-print(features, ss.ops.linear.parameter_count(layer, (512, 512, 3)))
+print(features, ss.ops.linear.parameter_count(layer, (512, 512, 3), ndim=2))
 
 panels = ss.plot.image(features, mode="bands", max_bands=16, cmap="gray")
 fig = panels[0].figure

@@ -150,12 +150,13 @@ fig.savefig(os.path.join(OUT, "dense_to_toeplitz_counts.png"), dpi=100)
 # Three parameters are too few, so a convolutional layer uses several kernels
 # ``a⁽¹⁾, a⁽²⁾, a⁽³⁾``, each a Toeplitz matrix of its own, each producing one
 # output channel.  In signalspace they are one kernel of shape
-# ``(3, c_in=1, c_out=3)``.  The matrix of the layer orders its rows as
+# ``(3, c_in=1, c_out=3)`` (``ndim=1``: one spatial axis, then the channels).
+# The matrix of the layer orders its rows as
 # (output sample, output channel), so the three Toeplitz matrices are
 # interleaved, with 3 × 1 blocks (outlined) of one tap of each kernel.  Sorting
 # the rows by channel stacks the three Toeplitz matrices.
 kernels = np.stack([a, [1.0, 0.0, -1.0], [0.5, 1.0, 0.5]], axis=1)  # (3 taps, 3 kernels)
-layer = ss.Conv(kernels[:, None, :], channel_names=("a1", "a2", "a3"))
+layer = ss.Conv(kernels[:, None, :], channel_names=("a1", "a2", "a3"), ndim=1)
 L = layer.to_matrix((n, 1))  # input: 6 samples, 1 channel
 xs = rng.normal(size=(n, 1))
 assert np.allclose(L @ xs.ravel(), layer(xs).ravel())

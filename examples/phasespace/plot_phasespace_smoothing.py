@@ -71,15 +71,16 @@ print(field, field.dtype)
 # ----------------------------------------------
 # The binomial filter ``[1, 2, 1] / 4`` on every axis is an 8-D kernel of
 # 3⁸ = 6 561 taps, the outer product of eight 1-D filters.  ``Conv`` detects
-# that the kernel is separable and runs eight 1-D passes (``ndim=8`` says the
-# bare kernel has eight spatial axes).  ``padding="same"`` keeps the grid,
+# that the kernel is separable and runs eight 1-D passes (the field has eight
+# axes, so the bare 8-axis kernel is read as eight spatial axes, the same on
+# every channel).  ``padding="same"`` keeps the grid,
 # ``boundary="nearest"`` repeats the edge samples.  The reference is
 # :func:`scipy.ndimage.correlate1d` applied axis after axis.
 b = np.array([1.0, 2.0, 1.0], dtype=np.float32) / 4
 separable_kernel = b
 for _ in range(7):
     separable_kernel = np.multiply.outer(separable_kernel, b)
-smooth_sep = ss.Conv(separable_kernel, padding="same", boundary="nearest", ndim=8)
+smooth_sep = ss.Conv(separable_kernel, padding="same", boundary="nearest")
 start = time.perf_counter()
 smoothed = smooth_sep(field)
 seconds_sep = time.perf_counter() - start
@@ -87,7 +88,7 @@ reference = np.asarray(field)[..., 0]
 for axis in range(8):
     reference = ndi.correlate1d(reference, b, axis=axis, mode="nearest")
 assert np.allclose(smoothed.values[..., 0], reference, atol=1e-5)
-print(f"separable kernel {separable_kernel.shape}: engine {smooth_sep.engine(field.shape, np.float32)!r}, "
+print(f"separable kernel {separable_kernel.shape}: engine {smooth_sep.engine(field, np.float32)!r}, "
       f"{seconds_sep:.2f} s")
 
 # %%
@@ -101,13 +102,13 @@ print(f"separable kernel {separable_kernel.shape}: engine {smooth_sep.engine(fie
 offsets = np.indices((3,) * 8) - 1
 ball = ((offsets**2).sum(axis=0) <= 2).astype(np.float32)
 ball /= ball.sum()
-smooth_ball = ss.Conv(ball, padding="same", boundary="nearest", ndim=8)
+smooth_ball = ss.Conv(ball, padding="same", boundary="nearest")
 start = time.perf_counter()
 smoothed_ball = smooth_ball(field)
 seconds_ball = time.perf_counter() - start
 assert np.allclose(smoothed_ball.values[..., 0], ndi.correlate(np.asarray(field)[..., 0], ball, mode="nearest"),
                    atol=1e-5)
-print(f"ball kernel, {int(np.count_nonzero(ball))} taps: engine {smooth_ball.engine(field.shape, np.float32)!r}, "
+print(f"ball kernel, {int(np.count_nonzero(ball))} taps: engine {smooth_ball.engine(field, np.float32)!r}, "
       f"{seconds_ball:.2f} s")
 print(f"error std (against the noiseless density): noisy {np.std(noisy_values[..., 0] - density):.3f}, separable "
       f"{np.std(smoothed.values[..., 0] - density):.3f}, ball {np.std(smoothed_ball.values[..., 0] - density):.3f}")

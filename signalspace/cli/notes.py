@@ -1,6 +1,7 @@
-"""``signalspace notes FILE [--csv OUT] [--plot OUT.png] [--fmin NOTE] [--keys N] [--chunks FRAMES] [--progress] ...``.
+"""``signalspace notes FILE [--csv OUT] [--plot OUT.png] [--per-channel] [--fmin NOTE] [--keys N] [--chunks N] ...``.
 
-Prints the notes of an audio file, per channel, and the range of keys searched:
+Prints the notes of an audio file (of its mix, or of each channel with
+``--per-channel``) and the range of keys searched:
 by default A0 up to C8, or up to the highest key below 0.45 times the sample
 rate (A7 at 8 kHz); ``--fmin`` and ``--keys`` choose them.  With no option the file is
 read whole.  ``--chunks``, ``--progress`` or ``--scheduler`` read it lazily
@@ -17,17 +18,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import inspect
 import logging
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from .._errors import ClusterError, FileFormatError, InvalidParameterError
 from .._io import atomic_path
 from .._validation import finite_float
-from ..analysis.notes import NoteTable, _roll_notes, detect_notes, piano_roll
+from ..analysis.notes import NoteTable
+from ..analysis.transcription import DetectionParams, transcribe
 from ..domains.audio import load
 from ..parallel import progress as progress_bar
 from ..plot import plot
@@ -76,14 +78,24 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """
     parser = subparsers.add_parser(
         "notes",
-        help="detect the notes of an audio file (WAV, FLAC, OGG), per channel",
-        description="Detect the notes of each channel of an audio file with 88 matched filters (A0..C8) "
-        "and print them: onset, offset, note, Hz, strength, channel.",
+        help="transcribe the notes of an audio file (WAV, FLAC, OGG)",
+        description="Transcribe the notes of an audio file (its mix, or each channel with --per-channel) from 88 "
+        "matched filters (A0..C8) and print them: onset, offset, note, Hz, strength, channel.",
     )
     parser.add_argument("file", help="an audio file soundfile reads (WAV, FLAC, OGG...)")
     parser.add_argument("--csv", metavar="OUT", default=None, help="also write the notes as CSV")
     parser.add_argument("--plot", metavar="OUT.png", default=None, help="also draw the piano roll with the notes")
-    parser.add_argument("--threshold-db", type=float, default=-25.0, help="detection level below the loudest note")
+    parser.add_argument(
+        "--per-channel", action="store_true", help="transcribe each channel on its own (default: the mix)"
+    )
+    parser.add_argument(
+        "--key", default=None, metavar="SIGNATURE",
+        help="spell note names in this key signature, e.g. Eb:maj or F#:min (default: sharps)",
+    )
+    parser.add_argument(
+        "--floor-db", type=float, default=None,
+        help="level below the loudest note at which a key is as likely on as off (DetectionParams.floor_db, -30)",
+    )
     parser.add_argument("--fmin", default="A0", help="lowest key, a note name or Hz (default A0)")
     parser.add_argument(
         "--keys", type=_keys, default=None, metavar="N",
@@ -132,7 +144,8 @@ def notes_command(args: argparse.Namespace) -> int:
                 table, roll = NoteTable(), None
             else:
                 table, roll = _notes_and_roll(
-                    x, args.threshold_db, progress, scheduler, getattr(args, "fmin", "A0"), getattr(args, "keys", None)
+                    x, getattr(args, "floor_db", None), progress, scheduler, getattr(args, "fmin", "A0"),
+                    getattr(args, "keys", None), getattr(args, "per_channel", False), getattr(args, "key", None),
                 )
             keys = "" if roll is None else f", keys {roll.channels.names[0].split(':')[-1]}.." \
                 f"{roll.channels.names[-1].split(':')[-1]}"
@@ -182,24 +195,20 @@ def _claim(stack: contextlib.ExitStack, path: str | None, option: str) -> Path |
 
 
 def _notes_and_roll(
-    x: Any, threshold_db: float, progress: bool, scheduler: str | None, fmin: str | float = "A0",
-    n_keys: int | None = None,
+    x: Any, floor_db: float | None, progress: bool, scheduler: str | None, fmin: str | float = "A0",
+    n_keys: int | None = None, per_channel: bool = False, key: str | None = None,
 ) -> tuple[Any, Any]:
-    """Notes and the computed piano roll (computed once), on ``scheduler`` if given, with a progress bar if asked.
+    """Notes and the piano roll they were found in (computed once), on ``scheduler`` if given, with a progress bar.
 
-    For in-memory audio this is :func:`~signalspace.analysis.detect_notes` with
-    its default options, keeping the roll for the plot; for lazy audio the roll
-    is computed chunk by chunk.
+    For lazy audio the features are computed chunk by chunk.
     """
-    threshold_db = finite_float(threshold_db, "threshold_db")
+    params = DetectionParams()
+    if floor_db is not None:
+        params = replace(params, floor_db=finite_float(floor_db, "--floor-db"))
     try:
         fmin = float(fmin)  # a frequency in Hz, or a note name
     except (TypeError, ValueError):
         pass
-    roll = piano_roll(x, fmin=fmin, n_keys=n_keys)  # lazy for lazy audio: nothing is read yet
-    defaults = inspect.signature(detect_notes).parameters
-    options = {name: defaults[name].default for name in ("min_duration", "n_harmonics", "harmonic_margin")}
-    options["threshold_db"] = threshold_db
     with contextlib.ExitStack() as stack:
         if scheduler is not None:
             from distributed import Client
@@ -213,11 +222,11 @@ def _notes_and_roll(
                 ) from None
             # a lost cluster is reported once, by name: not again by the client's reconnection logs while it closes
             stack.push(lambda kind, exc, tb: levels.silence() if isinstance(exc, ClusterError) else None)
-        if progress and roll.is_lazy:
+        if progress and x.is_lazy:
             # distributed draws its bar on stdout; keep stdout for the notes
             stack.enter_context(contextlib.redirect_stdout(sys.stderr))
             stack.enter_context(progress_bar(minimum=0.0))
-        return _roll_notes(roll, x.channels.names, x.domain["time"].origin, **options)
+        return transcribe(x, params=params, per_channel=per_channel, fmin=fmin, n_keys=n_keys, key=key)
 
 
 class _DistributedLogLevels(contextlib.AbstractContextManager):

@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 
 from .._errors import InvalidParameterError, InvalidTypeError, ShapeError, UnknownNameError
-from .._validation import describe, finite_float, unmasked
+from .._validation import describe, finite_float, looks_transposed, unmasked
 from ..domain import Axis, Channels, Domain
+from ..ops.kernel import AUTO, InputLayout
 from ..signal import Signal, is_lazy
 
 __all__ = ["KIND", "LAYOUTS", "audio_samples", "from_array", "pcm_to_float", "sample_rate", "to_librosa"]
@@ -95,24 +96,27 @@ def sample_rate(signal: Signal) -> float | int:
 
 # --------------------------------------------------------------- public API
 def from_array(
-    y: Any, sr: float, layout: str | Channels | None = None, *, channels_last: bool = False, offset: float = 0.0
+    y: Any, sr: float, layout: str | Channels | None = None, *, channel_axis: Any = AUTO, offset: float = 0.0
 ) -> Signal:
-    """An audio Signal from a librosa-style array.
+    """An audio Signal from an array in librosa's ``(c, n)`` layout, or with its channels elsewhere.
 
     Parameters
     ----------
     y : array_like
-        ``(n,)`` mono, or ``(c, n)`` as librosa returns multi-channel audio;
-        with ``channels_last=True``, ``(n, c)`` as soundfile returns it.
-        The data are copied: the Signal never shares memory with ``y``
-        (dask arrays stay lazy).
+        ``(n,)`` mono, or 2-D with the channels on ``channel_axis``: ``(c, n)`` as
+        librosa returns multi-channel audio (``channel_axis=0``, the default),
+        ``(n, c)`` as soundfile does (``channel_axis=-1``).  The data are copied:
+        the Signal never shares memory with ``y`` (dask arrays stay lazy).
     sr : float
         Sample rate in Hz, > 0.
     layout : str or Channels, optional
         ``"mono"``, ``"stereo"``, ``"5.1"``, ``"7.1"`` or explicit Channels.
         By default the layout with ``c`` channels, else channels ``ch0, ch1...``.
-    channels_last : bool, default False
-        Read a 2-D ``y`` as ``(n, c)`` instead of ``(c, n)``.
+    channel_axis : int or None, optional
+        The axis of a 2-D ``y`` that holds the channels (scikit-image's name, as
+        for :class:`~signalspace.Conv` on arrays), None for a 1-D ``y``.  By
+        default 0 (librosa's layout), refused when that reads more than 8 times
+        as many channels as samples (an ``(n, c)`` array: pass ``channel_axis=-1``).
     offset : float, default 0.0
         Time of the first sample in seconds.
 
@@ -124,9 +128,8 @@ def from_array(
     Raises
     ------
     ShapeError
-        When ``y`` is empty, has more than 2 axes, has more channels than
-        samples (likely an ``(n, c)`` array: pass ``channels_last=True``) or
-        does not match ``layout``.
+        When ``y`` is empty, has more than 2 axes, looks transposed (see
+        ``channel_axis``) or does not match ``layout``.
 
     Examples
     --------
@@ -135,31 +138,35 @@ def from_array(
     >>> x = ss.audio.from_array(np.zeros(6 * 100).reshape(6, 100), sr=48000)
     >>> x.shape, x.channels.layout
     ((100, 6), '5.1')
-    >>> ss.audio.from_array(np.zeros((100, 2)), sr=8000, channels_last=True).channels.names
+    >>> ss.audio.from_array(np.zeros((100, 2)), sr=8000, channel_axis=-1).channels.names
     ('L', 'R')
     """
     rate = check_sr(sr)
     origin = finite_float(offset, "offset")
-    if not isinstance(channels_last, bool):
-        raise InvalidTypeError(f"channels_last must be True or False, got {describe(channels_last)}")
     lazy = is_lazy(y)
     array = y if lazy else np.asarray(unmasked(y, "y"))
     if array.ndim not in (1, 2):
         raise ShapeError(
-            f"y must have shape (n,) or (c, n){' / (n, c)' if channels_last else ''}, got shape {tuple(array.shape)}"
+            f"y must have shape (n,) or (c, n) (or (n, c) with channel_axis=-1), got shape {tuple(array.shape)}"
         )
     if array.size == 0:
         raise ShapeError(f"y must contain samples, got an empty array of shape {tuple(array.shape)}")
     if array.ndim == 1:
+        if channel_axis is not AUTO and channel_axis is not None:
+            raise ShapeError(f"y of shape {tuple(array.shape)} has no channel axis, got channel_axis={channel_axis!r}")
         frames = array[:, np.newaxis]
     else:
-        frames = array if channels_last else array.T
+        if channel_axis is None:
+            raise ShapeError(f"y of shape {tuple(array.shape)} has 2 axes: say which holds channels (channel_axis=0 "
+                             "for librosa's (c, n), -1 for (n, c))")
+        axis = InputLayout.resolve(array.shape, 1, channel_axis=0 if channel_axis is AUTO else channel_axis,
+                                   name="y").channel
+        frames = array.T if axis == 0 else array
     n, c = frames.shape
-    if c > n and c > 8 and layout is None:
+    if channel_axis is AUTO and layout is None and looks_transposed(c, (n,)):
         raise ShapeError(
-            f"y of shape {tuple(array.shape)} would give {c} channels of {n} samples; "
-            f"{'is it (c, n)? pass channels_last=False' if channels_last else 'is it (n, c)? pass channels_last=True'}"
-            " or give layout= to confirm"
+            f"y of shape {tuple(array.shape)} read as librosa's (c, n) would give {c} channels of {n} samples; is it "
+            f"(n, c)? Pass channel_axis=-1 (or channel_axis=0, or layout=, to confirm)"
         )
     channels = _channels(layout, c)
     values = frames if lazy else np.array(frames, copy=True, order="C")
@@ -167,7 +174,10 @@ def from_array(
 
 
 def to_librosa(signal: Signal) -> np.ndarray:
-    """The samples in librosa's layout: ``(n,)`` for one channel, ``(c, n)`` otherwise.
+    """The samples in librosa's layout: ``(n,)`` for one channel, ``(c, n)`` otherwise (``channel_axis=0``).
+
+    The inverse of :func:`from_array`; ``Conv(h)(to_librosa(x), channel_axis=0)`` is
+    ``to_librosa(Conv(h)(x))``.
 
     Returns a new C-contiguous numpy array (a dask signal is computed).
 

@@ -194,7 +194,7 @@ def load_lazy(
         meta=np.empty((0, 0), dtype=reader.dtype),
     )
     channels = _channels("mono" if mono else None, reader.shape[1])  # the file's layout: no (c, n) guess
-    signal = from_array(values, rate, layout=channels, channels_last=True, offset=start / rate)
+    signal = from_array(values, rate, layout=channels, channel_axis=-1, offset=start / rate)
     return signal.replace(attrs={"source": str(p), "format": info.format, "subtype": info.subtype})
 
 
@@ -258,7 +258,7 @@ def save_streaming(
     >>> import signalspace as ss
     >>> from signalspace.domains._audio_stream import save_streaming
     >>> x = ss.audio.from_array(da.ones((1000, 2), chunks=(300, 2), dtype="float32") / 4, sr=8000,
-    ...                         channels_last=True)
+    ...                         channel_axis=-1)
     >>> path = os.path.join(tempfile.mkdtemp(), "out.wav")
     >>> save_streaming(x, path, subtype="FLOAT")
     >>> data, rate = soundfile.read(path)

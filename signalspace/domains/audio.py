@@ -179,7 +179,7 @@ def load(
         rate = target
     # the file says which axis holds the channels: no (c, n) guess, also for 1 024 channels of 100 frames
     channels = _channels("mono" if mono else None, data.shape[1])
-    signal = from_array(data, rate, layout=channels, channels_last=True, offset=start / file_sr)
+    signal = from_array(data, rate, layout=channels, channel_axis=-1, offset=start / file_sr)
     return signal.replace(attrs={"source": str(p), "format": info.format, "subtype": info.subtype})
 
 

@@ -223,12 +223,12 @@ class ConvGeometry:
         """``dilation * (k - 1)`` per axis: how far the kernel reaches past its first tap."""
         return tuple(d * (k - 1) for d, k in zip(self.dilation, self.kernel_shape, strict=True))
 
-    @property
+    @cached_property
     def padded_shape(self) -> tuple[int, ...]:
         """Input shape after padding."""
         return tuple(n + b + a for n, (b, a) in zip(self.input_shape, self.pad, strict=True))
 
-    @property
+    @cached_property
     def output_shape(self) -> tuple[int, ...]:
         """Spatial shape of the output."""
         return tuple(

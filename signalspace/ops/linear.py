@@ -162,6 +162,7 @@ def parameter_count(
     padding: Any = "valid",
     boundary: str | Sequence[str] = "constant",
     channels: int | None = None,
+    ndim: int | None = None,
 ) -> ParameterCount:
     """Weights of a dense, a local, and a local + shared (convolutional) layer with the same input and output.
 
@@ -182,6 +183,8 @@ def parameter_count(
     %(boundary)s
     channels : int, optional
         Channel count of a depthwise kernel when ``input_shape`` has no channel entry (default 1).
+    ndim : int, optional
+        Number of spatial axes of a kernel of 3 or more axes (which reads both ways).
 
     Examples
     --------
@@ -190,11 +193,12 @@ def parameter_count(
     >>> parameter_count([1.0, 2.0, 3.0], 6)
     ParameterCount(dense=24, local=12, shared=3)
     >>> import numpy as np
-    >>> parameter_count(np.ones((3, 3, 3, 16)), (256, 256, 3), padding="same")   # RGB -> 16 features
+    >>> parameter_count(np.ones((3, 3, 3, 16)), (256, 256, 3), padding="same", ndim=2)   # RGB -> 16 features
     ParameterCount(dense=206158430208, local=28164288, shared=432)
     """
     layout, geom = layout_and_geometry(
-        conv_or_kernel, input_shape, channels, stride=stride, dilation=dilation, padding=padding, boundary=boundary
+        conv_or_kernel, input_shape, channels, ndim=ndim, stride=stride, dilation=dilation, padding=padding,
+        boundary=boundary,
     )
     dense = math.prod(geom.output_shape) * layout.c_out * math.prod(geom.input_shape) * layout.c_in
     # distinct (output, input) pairs per axis (two taps may read one sample near a reflecting edge)

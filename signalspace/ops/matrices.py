@@ -54,6 +54,7 @@ from .._docstrings import docfiller
 from .._errors import InvalidParameterError, InvalidTypeError, ShapeError
 from .._validation import as_shape, check_budget, describe, nbytes, one_of, positive_int
 from .geometry import ConvGeometry
+from .kernel import AUTO, InputLayout, KernelLayout, as_kernel, compute_dtype
 
 __all__ = ["FORMATS", "block_toeplitz", "conv_matrix", "layout_and_geometry", "toeplitz"]
 
@@ -75,74 +76,51 @@ class _Layout:
     c_out: int
 
 
-def _as_kernel(kernel: Any) -> np.ndarray:
-    arr = np.asarray(kernel)
-    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.number)):
-        raise InvalidTypeError(f"kernel must be an array of numbers, got {describe(arr)}")
-    if arr.ndim == 0:
-        raise ShapeError("kernel must have at least one axis, got a scalar")
-    if arr.size == 0:
-        raise ShapeError(f"kernel must have at least one tap, got an empty kernel of shape {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise InvalidParameterError(
-            f"kernel must be finite (as for Conv), got {int(np.count_nonzero(~np.isfinite(arr)))} NaN or infinite taps"
+def _kernel_layout(kernel: np.ndarray, ndim: int | None) -> KernelLayout:
+    """The reading of a bare kernel: ``ndim`` or the kernel alone (1 or 2 axes); never guessed from a shape."""
+    layout = KernelLayout.parse(kernel.shape, ndim=ndim)
+    if layout is None:
+        raise ShapeError(
+            f"the kernel of shape {kernel.shape} reads as {KernelLayout.readings(kernel.shape)}; a shape does not "
+            "say which: pass ndim= (the number of spatial axes)"
         )
-    return arr
+    return layout
 
 
-def _resolve_layout(kernel: Any, input_shape: Any, channels: int | None, depthwise: bool | None = None) -> _Layout:
-    """Decide depthwise vs full kernel and split ``input_shape`` into spatial shape and channels.
-
-    A kernel with ``len(spatial)`` axes is depthwise, one with ``len(spatial) + 2``
-    axes is ``spatial + (c_in, c_out)``; ``input_shape`` is the spatial shape,
-    optionally followed by the channel count.
-    """
-    k = _as_kernel(kernel)
+def _split_shape(klayout: KernelLayout, input_shape: Any, channels: int | None) -> InputLayout:
+    """``input_shape`` (spatial sizes, optionally followed by the channel count) against the kernel's layout."""
     shape = as_shape(input_shape, "input_shape")
-    K, L = k.ndim, len(shape)
+    nd = klayout.ndim
+    if len(shape) not in (nd, nd + 1):
+        raise ShapeError(
+            f"input_shape {shape} does not fit the kernel of shape {klayout.shape} ({klayout.describe()}): expected "
+            f"{nd} spatial sizes, optionally followed by the channel count"
+        )
     if channels is not None:
         channels = positive_int(channels, "channels")
-    if depthwise is None:
-        if K in (L, L - 1):
-            depthwise = True
-        elif K in (L + 2, L + 1):
-            depthwise = False
-        else:
+        if len(shape) == nd + 1 and shape[-1] != channels:
+            raise ShapeError(f"channels={channels} but input_shape {shape} has {shape[-1]} channels")
+    if len(shape) == nd:  # no channel entry: the kernel's c_in, else channels (default 1)
+        c = klayout.c_in if not klayout.depthwise else channels
+        if c is not None and channels is not None and c != channels:
             raise ShapeError(
-                f"kernel of shape {k.shape} does not fit input_shape {shape}: expected a kernel with "
-                f"{L} (or {L - 1} if the last entry of input_shape is the channel count) spatial axes, "
-                f"optionally followed by (c_in, c_out)"
+                f"the kernel of shape {klayout.shape} takes c_in={c} input channels but channels is {channels}"
             )
-    nd = K if depthwise else K - 2
-    if nd < 1:
-        raise ShapeError(
-            f"kernel of shape {k.shape} does not fit input_shape {shape}: a kernel with channels has shape "
-            f"spatial + (c_in, c_out) with as many spatial axes as input_shape"
-        )
-    if L == nd:
-        spatial, given = shape, None
-    elif L == nd + 1:
-        spatial, given = shape[:-1], shape[-1]
-    else:
-        raise ShapeError(
-            f"input_shape {shape} does not fit the kernel of shape {k.shape}: expected {nd} spatial sizes, "
-            f"optionally followed by the channel count"
-        )
-    if depthwise:
-        c = given if given is not None else (channels if channels is not None else 1)
-        if channels is not None and channels != c:
-            raise ShapeError(f"channels={channels} but input_shape {shape} has {c} channels")
-        return _Layout(k, True, spatial, c, c)
-    c_in, c_out = k.shape[-2:]
-    for name, value in (("input_shape[-1]", given), ("channels", channels)):
-        if value is not None and value != c_in:
-            raise ShapeError(f"the kernel of shape {k.shape} takes c_in={c_in} input channels but {name} is {value}")
-    return _Layout(k, False, spatial, c_in, c_out)
+        if c is not None:
+            shape = (*shape, c)
+    return InputLayout.resolve(
+        shape, nd, channel_axis=-1 if len(shape) == nd + 1 else None, channels=klayout.c_in, name="input_shape"
+    )
+
+
+def _layout(kernel: np.ndarray, klayout: KernelLayout, input_layout: InputLayout) -> _Layout:
+    c = input_layout.channels
+    return _Layout(kernel, klayout.depthwise, input_layout.spatial_shape, c, klayout.channels_out(c))
 
 
 def _result_dtype(kernel: np.ndarray, dtype: Any) -> np.dtype:
     if dtype is None:
-        return kernel.dtype if np.issubdtype(kernel.dtype, np.inexact) else np.dtype(np.float64)
+        return compute_dtype(kernel.dtype, kernel.dtype)
     try:
         dt = np.dtype(dtype)
     except TypeError:
@@ -323,6 +301,24 @@ def _dia(layout: _Layout, geom: ConvGeometry, flip: bool, dtype: np.dtype) -> sp
 _SPARSE_ENTRY_BYTES = 2 * 16
 
 
+def _placed_in(M: sp.csr_array, inputs: InputLayout, outputs: InputLayout) -> sp.csr_array:
+    """The matrix of the convolution ``M`` on arrays of layout ``inputs``: identities on the carried axes.
+
+    In canonical order (carried, spatial, channel) the matrix is ``kron(I, M)``; rows and columns
+    are then moved to where the array layouts ravel each element.
+    """
+    nb = math.prod(inputs.batch_shape)
+    if nb > 1:
+        M = sp.kron(sp.eye_array(nb, dtype=M.dtype, format="csr"), M, format="csr")
+    rows, cols = outputs.permutation(), inputs.permutation()
+    if np.array_equal(rows, np.arange(rows.size)) and np.array_equal(cols, np.arange(cols.size)):
+        return M
+    coo = M.tocoo()
+    placed = sp.csr_array((coo.data, (rows[coo.row], cols[coo.col])), shape=M.shape)
+    placed.sum_duplicates()  # sorts the columns of every row (a permutation makes no duplicates)
+    return placed
+
+
 def _build(
     layout: _Layout,
     geom: ConvGeometry,
@@ -330,12 +326,16 @@ def _build(
     format: str,
     dtype: Any,
     max_bytes: int | None,
+    arrays: tuple[InputLayout, InputLayout] | None = None,
 ) -> Any:
+    """The matrix in ``format``; ``arrays`` (input and output layouts) places it on arrays with carried axes."""
     one_of(format, "format", FORMATS)
     dt = _result_dtype(layout.kernel, dtype)
-    shape = (math.prod(geom.output_shape) * layout.c_out, math.prod(geom.input_shape) * layout.c_in)
+    nb = 1 if arrays is None else math.prod(arrays[0].batch_shape)
+    shape = (nb * math.prod(geom.output_shape) * layout.c_out, nb * math.prod(geom.input_shape) * layout.c_in)
     taps = math.prod(geom.kernel_shape)
-    if format == "dia" and _dia_fits(layout, geom):
+    plain = nb == 1 and (arrays is None or arrays[0].order == tuple(range(len(arrays[0].order))))
+    if format == "dia" and plain and _dia_fits(layout, geom):
         check_budget(nbytes((taps, shape[1]), dt), max_bytes, f"a DIA matrix of shape {shape} with {taps} diagonals",
                      "max_bytes", "use a smaller input")
         return _dia(layout, geom, bool(flip), dt)
@@ -348,6 +348,8 @@ def _build(
         what, advice = f"a dense matrix of shape {shape} and dtype {dt} (built from CSR)", "use format='csr'"
     check_budget(need, max_bytes, what, "max_bytes", advice)
     M = _csr(layout, geom, bool(flip), dt)
+    if arrays is not None:
+        M = _placed_in(M, *arrays)
     if format == "csr":
         return M
     if format == "coo":
@@ -384,6 +386,7 @@ def block_toeplitz(
     boundary: str | Sequence[str] = "constant",
     flip: bool = False,
     channels: int | None = None,
+    ndim: int | None = None,
     format: str = "csr",
     dtype: Any = None,
     max_bytes: int | None = None,
@@ -412,6 +415,9 @@ def block_toeplitz(
         True for the true convolution (kernel flipped on every spatial axis).
     channels : int, optional
         Channel count of a depthwise kernel when ``input_shape`` has no channel entry (default 1).
+    ndim : int, optional
+        Number of spatial axes; needed for a kernel of 3 or more axes, which reads both ways
+        (see :class:`~signalspace.ops.kernel.KernelLayout`).
     format : {"csr", "coo", "dia", "dense"}
         scipy.sparse array (CSR, COO, DIA where it fits) or a dense ndarray.
     dtype : dtype, optional
@@ -451,13 +457,8 @@ def block_toeplitz(
     >>> block_toeplitz(np.ones((3, 3)), (64, 64), padding="same", boundary="wrap").nnz
     36864
     """
-    layout = _resolve_layout(kernel, input_shape, channels)
-    geom = ConvGeometry.create(
-        layout.spatial_shape,
-        layout.kernel.shape[: len(layout.spatial_shape)],
-        stride=stride,
-        dilation=dilation,
-        padding=padding,
+    layout, geom = layout_and_geometry(
+        kernel, input_shape, channels, ndim=ndim, stride=stride, dilation=dilation, padding=padding,
         boundary=boundary,
     )
     return _build(layout, geom, flip, format, dtype, max_bytes)
@@ -499,13 +500,14 @@ def toeplitz(
     >>> toeplitz([1.0, 2.0, 3.0], 70641, format="dia").offsets.tolist()
     [0, 1, 2]
     """
-    k = _as_kernel(kernel)
+    k = as_kernel(kernel)
     if k.ndim not in (1, 3):
         raise ShapeError(f"toeplitz takes a 1-D kernel (k,) or (k, c_in, c_out), got shape {k.shape}")
     n = positive_int(n, "n")
     return block_toeplitz(
         k,
         (n,),
+        ndim=1,
         stride=stride,
         dilation=dilation,
         padding=padding,
@@ -517,24 +519,42 @@ def toeplitz(
     )
 
 
-def _conv_layout(conv: Any, input_shape: Any) -> tuple[_Layout, ConvGeometry]:
-    for name in ("kernel", "depthwise", "flip", "geometry"):
+def _conv_layout(
+    conv: Any, input_shape: Any, channel_axis: Any = AUTO, axes: Any = None
+) -> tuple[_Layout, ConvGeometry, InputLayout, InputLayout]:
+    """The channel layout, geometry and the input and output array layouts of a Conv on ``input_shape``."""
+    for name in ("kernel", "flip", "geometry", "meet"):
         if not hasattr(conv, name):
             raise InvalidTypeError(f"conv must be a Conv (with .{name}), got {describe(conv)}")
-    layout = _resolve_layout(conv.kernel, input_shape, None, depthwise=bool(conv.depthwise))
-    geom = conv.geometry(layout.spatial_shape)
-    return layout, geom
+    conv, inputs = conv.meet(as_shape(input_shape, "input_shape"), channel_axis=channel_axis, axes=axes,
+                             name="input_shape")
+    klayout = conv.kernel_layout
+    geom = conv.geometry(inputs.spatial_shape)
+    outputs = inputs.with_sizes(geom.output_shape, klayout.channels_out(inputs.channels))
+    return _layout(conv.kernel, klayout, inputs), geom, inputs, outputs
 
 
 def layout_and_geometry(
-    kernel_or_conv: Any, input_shape: Any, channels: int | None = None, **geometry: Any
+    kernel_or_conv: Any, input_shape: Any, channels: int | None = None, *, ndim: int | None = None, **geometry: Any
 ) -> tuple[_Layout, ConvGeometry]:
-    """Channel layout and geometry of a Conv, or of a bare kernel with the ``geometry`` options."""
-    if hasattr(kernel_or_conv, "geometry") and hasattr(kernel_or_conv, "kernel"):
-        return _conv_layout(kernel_or_conv, input_shape)
-    layout = _resolve_layout(kernel_or_conv, input_shape, channels)
-    geom = ConvGeometry.create(layout.spatial_shape, layout.kernel.shape[: len(layout.spatial_shape)], **geometry)
-    return layout, geom
+    """Channel layout and geometry of a Conv, or of a bare kernel with the ``geometry`` options.
+
+    ``input_shape`` is the spatial shape, optionally followed by the channel count; a kernel of 3
+    or more axes needs ``ndim`` (a Conv, its own).
+    """
+    if hasattr(kernel_or_conv, "geometry") and hasattr(kernel_or_conv, "meet"):
+        conv = kernel_or_conv if ndim is None else kernel_or_conv.resolved(ndim)
+        shape = as_shape(input_shape, "input_shape")
+        if conv.kernel_layout is None:
+            conv.meet(shape)  # raises: a shape does not say how to read the kernel
+        channel_axis = -1 if len(shape) == conv.ndim + 1 else None
+        layout, geom, _, _ = _conv_layout(conv, shape, channel_axis)
+        return layout, geom
+    kernel = as_kernel(kernel_or_conv)
+    klayout = _kernel_layout(kernel, ndim)
+    inputs = _split_shape(klayout, input_shape, channels)
+    geom = ConvGeometry.create(inputs.spatial_shape, klayout.spatial_shape, **geometry)
+    return _layout(kernel, klayout, inputs), geom
 
 
 def conv_matrix(
@@ -543,25 +563,30 @@ def conv_matrix(
     format: str = "csr",
     dtype: Any = None,
     max_bytes: int | None = None,
+    *,
+    channel_axis: Any = AUTO,
+    axes: Sequence[int] | None = None,
 ) -> Any:
-    """The matrix of a :class:`~signalspace.ops.conv.Conv` on inputs of ``input_shape``.
+    """The matrix of a :class:`~signalspace.ops.conv.Conv` on input arrays of ``input_shape``.
 
-    ``conv_matrix(conv, x.shape) @ x.ravel() == conv(x).ravel()`` (``x`` of shape
-    ``spatial + (c_in,)``; a spatial-only shape means one channel).  With
-    ``boundary="constant"`` and ``cval != 0`` the convolution is affine and the
-    matrix is its linear part: ``conv(x) = M @ x + conv.offset(x.shape)`` (``offset`` is
-    ``conv(0)``), the same linear part :meth:`Conv.operator` applies.  ``Conv.to_matrix`` calls this.
+    ``conv_matrix(conv, x.shape) @ x.ravel() == conv(x).ravel()``, the array laid out as
+    ``channel_axis`` and ``axes`` say (those of :meth:`Conv.forward
+    <signalspace.ops.conv.Conv.forward>`: by default spatial axes then channels).  Along axes
+    carried through the matrix is the Kronecker product of the convolution's matrix with
+    identities, rows and columns placed where the arrays ravel them.  With
+    ``boundary="constant"`` and ``cval != 0`` the convolution is affine and the matrix is its
+    linear part: ``conv(x) = M @ x + conv.offset(x.shape)`` (``offset`` is ``conv(0)``), the same
+    linear part :meth:`Conv.operator` applies.  ``Conv.to_matrix`` calls this.
 
     Examples
     --------
-    >>> from types import SimpleNamespace
-    >>> from signalspace.ops.geometry import ConvGeometry
-    >>> conv = SimpleNamespace(kernel=[1.0, -1.0], depthwise=True, flip=False,
-    ...                        geometry=lambda shape: ConvGeometry.create(shape, (2,)))
-    >>> conv_matrix(conv, (4,), format="dense")
+    >>> import signalspace as ss
+    >>> conv_matrix(ss.Conv([1.0, -1.0]), (4,), format="dense")
     array([[ 1., -1.,  0.,  0.],
            [ 0.,  1., -1.,  0.],
            [ 0.,  0.,  1., -1.]])
+    >>> conv_matrix(ss.Conv([1.0, -1.0]), (2, 4), axes=(1,), channel_axis=None).shape   # kron(I_2, M)
+    (6, 8)
     """
-    layout, geom = _conv_layout(conv, input_shape)
-    return _build(layout, geom, bool(conv.flip), format, dtype, max_bytes)
+    layout, geom, inputs, outputs = _conv_layout(conv, input_shape, channel_axis, axes)
+    return _build(layout, geom, bool(conv.flip), format, dtype, max_bytes, (inputs, outputs))

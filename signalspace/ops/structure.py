@@ -245,21 +245,23 @@ def matrix_structure(
     dilation: int | Sequence[int] = 1,
     padding: Any = "valid",
     channels: int | None = None,
+    ndim: int | None = None,
 ) -> MatrixStructure:
     """The :class:`MatrixStructure` of the matrix :func:`block_toeplitz` (or ``conv_matrix``) builds.
 
-    ``kernel_or_conv`` is a kernel (then the geometry options apply) or a Conv.
+    ``kernel_or_conv`` is a kernel (then the geometry options apply, and ``ndim`` for a kernel of
+    3 or more axes) or a Conv.
 
     Examples
     --------
     >>> import numpy as np
-    >>> s = matrix_structure(np.ones((3, 3, 2, 4)), (8, 8), padding="same")   # RGB-like 2 -> 4 channels
+    >>> s = matrix_structure(np.ones((3, 3, 2, 4)), (8, 8), padding="same", ndim=2)   # 2 -> 4 channels
     >>> s.shape
     (256, 128)
     >>> s.block_sizes()
     [(32, 16), (4, 2), (1, 1)]
     """
     layout, geom = layout_and_geometry(
-        kernel_or_conv, input_shape, channels, stride=stride, dilation=dilation, padding=padding
+        kernel_or_conv, input_shape, channels, ndim=ndim, stride=stride, dilation=dilation, padding=padding
     )
     return MatrixStructure(geom.output_shape, geom.input_shape, layout.c_out, layout.c_in)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "MAX_WIDTH", "axis_label", "channel_index", "is_rgb", "new_axes", "panel_grid", "pixel_edges", "pyplot",
-    "real_values",
+    "real_values", "scalar_coords_text",
 ]
 
 #: Largest figure width (inches) of the figures signalspace.plot creates.
@@ -32,6 +32,15 @@ def pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def scalar_coords_text(signal: Signal) -> str:
+    """The signal's scalar coordinates as ``"time=0.5 s, freq=440 Hz"`` (empty when it has none)."""
+    parts = []
+    for axis in signal.scalar_coords.values():
+        unit = f" {axis.unit}" if axis.unit else ""
+        parts.append(f"{axis.name}={axis.origin:.4g}{unit}")
+    return ", ".join(parts)
 
 
 def new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:

@@ -13,10 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+import numpy as np
+
 from .._errors import InvalidTypeError
 from .._validation import describe
 from ..domains.registry import adapters
 from ..signal import Signal
+from ._common import scalar_coords_text
 from ._image import image
 from ._pianoroll import pianoroll
 from ._slices import slices
@@ -102,8 +105,22 @@ def plot(signal: Signal, ax: Axes | None = None, **kw: Any) -> Any:
         raise InvalidTypeError(f"signal must be a signalspace.Signal, got {describe(signal)}")
     adapter = adapters().get(signal.kind)
     if adapter is not None and adapter.supports("plot"):
-        return adapter.plot(signal, ax=ax, **kw)
+        return _titled(adapter.plot(signal, ax=ax, **kw), signal)
     picture = PICTURES.get(adapter.picture) if adapter is not None and adapter.picture else None
     if picture is not None and picture.takes(signal.ndim):
-        return picture.draw(signal, ax=ax, **kw)
-    return plot_by_ndim(signal, ax=ax, **kw)
+        return _titled(picture.draw(signal, ax=ax, **kw), signal)
+    return _titled(plot_by_ndim(signal, ax=ax, **kw), signal)
+
+
+def _titled(drawn: Any, signal: Signal) -> Any:
+    """Say where a slice was taken (the signal's scalar coordinates) in a title the picture left empty."""
+    text = scalar_coords_text(signal)
+    if not text:
+        return drawn
+    if isinstance(drawn, np.ndarray) and drawn.size and hasattr(drawn.flat[0], "figure"):
+        figure = drawn.flat[0].figure
+        if figure.get_suptitle() == "" and not any(text in a.get_title() for a in drawn.flat):
+            figure.suptitle(text, fontsize="small")
+    elif hasattr(drawn, "get_title") and drawn.get_title() == "":
+        drawn.set_title(text, fontsize="small")
+    return drawn

@@ -10,7 +10,7 @@ import numpy as np
 from .._errors import InvalidParameterError, InvalidTypeError, UnknownNameError
 from .._validation import describe, one_of
 from ..signal import Signal
-from ._common import axis_label, channel_index, is_rgb, panel_grid, pixel_edges, real_values
+from ._common import axis_label, channel_index, is_rgb, panel_grid, pixel_edges, real_values, scalar_coords_text
 from ._image import to_unit_range
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -127,13 +127,17 @@ def slices(
     imshow_kw.setdefault("interpolation", "nearest")
     imshow_kw.setdefault("cmap", "viridis")
     panels = panel_grid(len(resolved), ax)
+    scalars = scalar_coords_text(signal)
     for panel, (a, b) in zip(panels, resolved, strict=True):
         if mode == "slice":
             key = tuple(slice(None) if d in (a, b) else centre[d] for d in range(domain.ndim))
             part = signal.values[key]  # axes (min(a,b), max(a,b), channel)
             part = real_values(part) if rgb else real_values(part[..., ch])
             fixed = [f"{ax_.name}={ax_.coords[centre[d]]:.3g}" for d, ax_ in enumerate(domain.axes) if d not in (a, b)]
+            if scalars:  # the axes selected away before: the signal's scalar coordinates
+                fixed.insert(0, scalars)
             title = "slice at " + ", ".join(fixed) if len(fixed) <= 2 else f"slice, {len(fixed)} axes fixed"
+            title = "slice" if not fixed else title
         else:
             others = tuple(d for d in range(domain.ndim) if d not in (a, b))
             values = signal.values[..., ch]

@@ -1,5 +1,6 @@
 """Piano rolls and note detection of dask-backed (long) audio: equal to the in-memory path, and lazy."""
 
+import librosa
 import numpy as np
 import pytest
 import soundfile
@@ -136,9 +137,25 @@ def test_roll_stays_lazy_until_computed_and_no_task_reads_the_whole_signal(melod
 
 
 def test_detect_notes_on_lazy_audio_respects_the_time_origin_and_channels(melody):
-    got = detect_notes(lazy(melody, 50_000))
+    got = detect_notes(lazy(melody, 50_000), per_channel=True)
     assert {e.channel for e in got} == {"L", "R"}
     assert min(e.onset for e in got) >= 0.25 - 0.05  # the signal starts at 0.25 s
+    assert {e.channel for e in detect_notes(lazy(melody, 50_000))} == {"mix"}
+
+
+def test_chunked_transcription_of_minutes_of_audio_equals_the_in_memory_one():
+    rng = np.random.default_rng(3)
+    names = [[str(n) for n in librosa.midi_to_note(rng.choice(np.arange(36, 96), size=rng.integers(1, 4),
+                                                                replace=False), unicode=False)]
+             for _ in range(400)]
+    x = synthesize(names, list(rng.uniform(0.15, 0.6, len(names))), sr=SR, snr_db=30.0, seed=4)
+    assert x.shape[0] > 2 * 60 * SR  # minutes, many chunks and runs of frames
+    ref = detect_notes(x)
+    got = detect_notes(lazy(x, 2**17))
+    assert len(ref) > 300
+    hop = 256 / SR
+    assert [e.note for e in got] == [e.note for e in ref]
+    np.testing.assert_allclose([e.onset for e in got], [e.onset for e in ref], atol=hop)
 
 
 def test_lazy_bad_input_raises_like_the_in_memory_path(melody):

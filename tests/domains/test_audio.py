@@ -192,17 +192,18 @@ def test_load_argument_errors(stereo_wav, tmp_path):
 @given(
     c=st.integers(1, 8),
     n=st.integers(9, 300),
-    channels_last=st.booleans(),
+    soundfile_layout=st.booleans(),
     dtype=st.sampled_from([np.float32, np.float64, np.int16]),
     sr=st.sampled_from([8000, 22050, 44100, 48000, 11025.5]),
 )
-def test_from_array_to_librosa_round_trip(c, n, channels_last, dtype, sr):
+def test_from_array_to_librosa_round_trip(c, n, soundfile_layout, dtype, sr):
     rng = np.random.default_rng(c * 1000 + n)
     librosa_layout = (rng.standard_normal((c, n)) * 1000).astype(dtype)
     y = librosa_layout[0] if c == 1 else librosa_layout
-    given_array = y.T if (channels_last and c > 1) else y
+    given_array = y.T if (soundfile_layout and c > 1) else y
     before = given_array.copy()
-    x = ss.audio.from_array(given_array, sr=sr, channels_last=channels_last and c > 1)
+    channel_axis = None if c == 1 else -1 if soundfile_layout else 0
+    x = ss.audio.from_array(given_array, sr=sr, channel_axis=channel_axis)
     assert x.shape == (n, c)
     assert np.array_equal(given_array, before)
     assert not np.shares_memory(x.values, given_array)
@@ -256,8 +257,13 @@ def test_from_array_shape_errors():
         ss.audio.from_array([], sr=8000)
     with pytest.raises(ss.ShapeError, match=r"\(n,\) or \(c, n\)"):
         ss.audio.from_array(np.zeros((2, 3, 4)), sr=8000)
-    with pytest.raises(ss.ShapeError, match="channels_last=True"):
+    with pytest.raises(ss.ShapeError, match="channel_axis=-1"):
         ss.audio.from_array(np.zeros((44100, 2)), sr=44100)  # soundfile's (n, c) passed as (c, n)
+    assert ss.audio.from_array(np.zeros((44100, 2)), sr=44100, channel_axis=0).shape == (2, 44100)  # confirmed
+    with pytest.raises(ss.ShapeError, match="say which holds channels"):
+        ss.audio.from_array(np.zeros((2, 100)), sr=8000, channel_axis=None)
+    with pytest.raises(ss.InvalidParameterError, match="out of range"):
+        ss.audio.from_array(np.zeros((2, 100)), sr=8000, channel_axis=2)
     with pytest.raises(ss.InvalidTypeError, match="numeric dtype"):
         ss.audio.from_array(np.array(["a", "b"]), sr=8000)
 
@@ -305,10 +311,10 @@ def test_save_refuses_float_beyond_full_scale_for_fixed_point(tmp_path, ext, sub
     peak = float(np.abs(data).max())
     frame = int(np.abs(data[:, 0]).argmax())
     with pytest.raises(ss.InvalidParameterError, match=rf"peaks at {peak:.6g} \(frame {frame}\).*[Nn]ormalize"):
-        ss.audio.save(ss.audio.from_array(data, sr=8000, channels_last=True), target, subtype=subtype)
+        ss.audio.save(ss.audio.from_array(data, sr=8000, channel_axis=-1), target, subtype=subtype)
     assert os.listdir(tmp_path) == []
     # normalized, the same samples are written (to within the subtype's quantization)
-    ok = ss.audio.from_array(0.9 * data / peak, sr=8000, channels_last=True)
+    ok = ss.audio.from_array(0.9 * data / peak, sr=8000, channel_axis=-1)
     ss.audio.save(ok, target, subtype=subtype)
     np.testing.assert_allclose(sf.read(target, always_2d=True)[0], ok.values, atol=0.05 if subtype == "ULAW" else 1e-4)
 
@@ -317,7 +323,7 @@ def test_save_refuses_float_beyond_full_scale_for_fixed_point(tmp_path, ext, sub
 def test_float_subtypes_keep_samples_beyond_full_scale(tmp_path, ext, subtype):
     data = _loud(peak=1.5)
     target = tmp_path / f"loud.{ext}"
-    ss.audio.save(ss.audio.from_array(data, sr=8000, channels_last=True), target, subtype=subtype)
+    ss.audio.save(ss.audio.from_array(data, sr=8000, channel_axis=-1), target, subtype=subtype)
     back = sf.read(target, always_2d=True)[0]
     assert np.abs(back).max() > 1.4  # not clipped at 1
     if subtype != "VORBIS":
@@ -337,7 +343,7 @@ def test_lazy_save_refuses_beyond_full_scale_naming_the_frame(tmp_path):
     da = pytest.importorskip("dask.array")
     values = np.zeros((3000, 2))
     values[2222, 1] = -1.75
-    x = ss.audio.from_array(da.from_array(values, chunks=(500, 2)), sr=8000, channels_last=True)
+    x = ss.audio.from_array(da.from_array(values, chunks=(500, 2)), sr=8000, channel_axis=-1)
     with pytest.raises(ss.InvalidParameterError, match=r"peaks at 1\.75 \(frame 2222\)"):
         ss.audio.save(x, tmp_path / "lazy.flac")
     assert os.listdir(tmp_path) == []

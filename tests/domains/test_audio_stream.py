@@ -125,7 +125,7 @@ def test_save_streaming_round_trip(wav, tmp_path):
 
 def test_save_streaming_numpy_signal(tmp_path):
     values = np.linspace(-1, 1, 3 * 2**18 + 5).reshape(-1, 1).astype(np.float32)
-    x = ss.audio.from_array(values, sr=SR, channels_last=True)
+    x = ss.audio.from_array(values, sr=SR, channel_axis=-1)
     out = tmp_path / "np.wav"
     save_streaming(x, out, subtype="FLOAT")
     np.testing.assert_array_equal(sf.read(out, dtype="float32", always_2d=True)[0], values)
@@ -143,18 +143,18 @@ def test_failed_save_leaves_no_partial_file(tmp_path, existing):
     if existing:
         out.write_bytes(b"previous content")
     with pytest.raises(RuntimeError, match="chunk failed"):
-        save_streaming(ss.audio.from_array(failing, sr=SR, channels_last=True), out, blocks_at_once=2)
+        save_streaming(ss.audio.from_array(failing, sr=SR, channel_axis=-1), out, blocks_at_once=2)
     assert sorted(os.listdir(tmp_path)) == (["out.wav"] if existing else [])
     if existing:
         assert out.read_bytes() == b"previous content"
     nan = da.concatenate([values, da.full((10, 2), np.nan, dtype=np.float32, chunks=(10, 2))])
     with pytest.raises(ss.InvalidParameterError, match=r"NaN or infinite samples.*frame 4000"):
-        save_streaming(ss.audio.from_array(nan, sr=SR, channels_last=True), out)
+        save_streaming(ss.audio.from_array(nan, sr=SR, channel_axis=-1), out)
     assert sorted(os.listdir(tmp_path)) == (["out.wav"] if existing else [])
 
 
 def test_save_streaming_bad_arguments(tmp_path):
-    x = ss.audio.from_array(da.zeros((100, 1), chunks=(10, 1)), sr=SR, channels_last=True)
+    x = ss.audio.from_array(da.zeros((100, 1), chunks=(10, 1)), sr=SR, channel_axis=-1)
     with pytest.raises(ss.FileFormatError, match="extension"):
         save_streaming(x, tmp_path / "out.xyz")
     with pytest.raises(ss.UnknownNameError, match="subtype"):

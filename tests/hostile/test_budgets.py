@@ -58,7 +58,7 @@ def test_requests_beyond_the_budget_are_refused_before_allocating(files, request
 ABSURD = {  # requests no machine could serve: refused under the default budget, whatever the machine
     "padding=10**18": lambda: ss.Conv(np.ones(3), padding=10**18)(np.zeros(1000)),
     "padding (10**18, 0) on one side": lambda: ss.Conv(np.ones(3), padding=[(10**18, 0)])(np.zeros(1000)),
-    "8-D block Toeplitz of 40 samples per axis": lambda: block_toeplitz(np.ones((3,) * 8), (40,) * 8),
+    "8-D block Toeplitz of 40 samples per axis": lambda: block_toeplitz(np.ones((3,) * 8), (40,) * 8, ndim=8),
     "offset of 10**12 samples": lambda: ss.Conv(np.ones(3)).offset((10**12,)),
     "spectrogram with hop 1 and n_fft 2**19": lambda: ss.analysis.spectrogram(
         ss.audio.from_array(np.zeros(10**6), sr=8000), n_fft=2**19, hop_length=1),

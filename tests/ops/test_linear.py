@@ -102,7 +102,7 @@ def brute_counts(kernel, input_shape, **kw):
         ((3,), (9,), {"padding": "same", "boundary": "reflect"}),
         ((4,), (5,), {"padding": "full", "boundary": "wrap"}),
         ((3, 3), (6, 5), {"padding": "same", "stride": 2}),
-        ((2, 3, 2, 4), (5, 6, 2), {"padding": "same", "boundary": "mirror"}),
+        ((2, 3, 2, 4), (5, 6, 2), {"padding": "same", "boundary": "mirror", "ndim": 2}),
         ((2, 2), (4, 4, 3), {"padding": "full", "boundary": "nearest", "dilation": 2}),
     ],
 )
@@ -117,5 +117,8 @@ def test_parameter_count_against_brute_force(kernel_shape, input_shape, kw):
 def test_parameter_count_lecture_layer_and_conv():
     # the lecture: 4 outputs of a size-3 kernel on 6 samples; locality keeps 12 weights, sharing 3
     assert tuple(ss.ops.parameter_count([1.0, 2.0, 3.0], 6)) == (24, 12, 3)
-    conv = ss.Conv(np.ones((3, 3, 3, 8)), padding="same")
-    assert ss.ops.parameter_count(conv, (16, 16, 3)) == parameter_count(np.ones((3, 3, 3, 8)), (16, 16), padding="same")
+    conv = ss.Conv(np.ones((3, 3, 3, 8)), padding="same", ndim=2)
+    expected = parameter_count(np.ones((3, 3, 3, 8)), (16, 16), padding="same", ndim=2)
+    assert ss.ops.parameter_count(conv, (16, 16, 3)) == expected
+    with pytest.raises(ss.ShapeError, match="ndim="):  # a shape does not say how to read a 4-axis kernel
+        parameter_count(np.ones((3, 3, 3, 8)), (16, 16, 3))

@@ -21,7 +21,7 @@ from reference import BOUNDARIES, expected_pads
 from reference import reference as reference_correlation
 
 import signalspace as ss
-from signalspace.ops.matrices import FORMATS, _csr, _resolve_layout, block_toeplitz, conv_matrix, toeplitz
+from signalspace.ops.matrices import FORMATS, _csr, block_toeplitz, conv_matrix, layout_and_geometry, toeplitz
 from signalspace.ops.structure import MatrixStructure, is_circulant, is_toeplitz, matrix_structure
 
 # --------------------------------------------------------------------------- independent reference
@@ -97,6 +97,7 @@ def build(case, **kw):
         padding=case["padding"],
         boundary=case["boundary"],
         flip=case["flip"],
+        ndim=case["x"].ndim - 1,
         **kw,
     )
 
@@ -133,10 +134,10 @@ def test_matrix_equals_reference_convolution(case):
 
 @given(conv_cases(complex_ok=False), st.sampled_from(["taps", "broadcast"]))
 def test_both_strategies_equal_reference(case, strategy):
-    layout = _resolve_layout(case["kernel"], case["x"].shape, None)
-    geom = ss.ops.geometry.ConvGeometry.create(
-        layout.spatial_shape,
-        layout.kernel.shape[: len(layout.spatial_shape)],
+    layout, geom = layout_and_geometry(
+        case["kernel"],
+        case["x"].shape,
+        ndim=case["x"].ndim - 1,
         stride=case["stride"],
         dilation=case["dilation"],
         padding=case["padding"],
@@ -178,7 +179,7 @@ def test_same_padding_equals_ndimage_correlate(boundary, shape, rng):
     kshape = tuple(k + 2 * (i == len(shape) - 1) for i, k in enumerate(kshape))  # odd sizes, ndimage's centre
     kernel = rng.standard_normal(kshape)
     x = rng.standard_normal(shape)
-    M = block_toeplitz(kernel, shape, padding="same", boundary=boundary)
+    M = block_toeplitz(kernel, shape, padding="same", boundary=boundary, ndim=len(shape))
     expected = scipy.ndimage.correlate(x, kernel, mode=boundary, cval=0.0)
     np.testing.assert_allclose(M @ x.ravel(), expected.ravel(), rtol=1e-10, atol=1e-12)
 
@@ -189,7 +190,7 @@ def test_same_padding_equals_ndimage_correlate(boundary, shape, rng):
 def test_constant_boundary_equals_scipy_signal(mode, flip, shape, kshape, rng):
     kernel = rng.standard_normal(kshape)
     x = rng.standard_normal(shape)
-    M = block_toeplitz(kernel, shape, padding=mode, flip=flip)
+    M = block_toeplitz(kernel, shape, padding=mode, flip=flip, ndim=len(shape))
     fn = scipy.signal.convolve if flip else scipy.signal.correlate
     expected = fn(x, kernel, mode=mode, method="direct")
     np.testing.assert_allclose(M @ x.ravel(), expected.ravel(), rtol=1e-10, atol=1e-12)
@@ -209,7 +210,7 @@ def test_multichannel_blocks_equal_sum_of_scipy_correlations(rng):
     c_in, c_out = 3, 2
     x = rng.standard_normal((7, 6, c_in))
     kernel = rng.standard_normal((3, 2, c_in, c_out))
-    M = block_toeplitz(kernel, x.shape, padding="full")
+    M = block_toeplitz(kernel, x.shape, padding="full", ndim=2)
     y = (M @ x.ravel()).reshape(9, 7, c_out)
     for o in range(c_out):
         expected = sum(scipy.signal.correlate(x[..., i], kernel[..., i, o], mode="full") for i in range(c_in))
@@ -316,8 +317,8 @@ def test_wrap_is_multilevel_circulant_diagonalized_by_fftn(case):
     kernel = case["kernel"] if case["depthwise"] else case["kernel"][..., 0, 0]
     x = case["x"][..., 0]
     shape = x.shape
-    M = block_toeplitz(kernel, shape, padding="same", boundary="wrap", flip=case["flip"])
-    s = matrix_structure(kernel, shape, padding="same")
+    M = block_toeplitz(kernel, shape, padding="same", boundary="wrap", flip=case["flip"], ndim=len(shape))
+    s = matrix_structure(kernel, shape, padding="same", ndim=len(shape))
     assert is_circulant(M, s, atol=1e-12)  # taps summed into one entry may round differently
     a = kernel[(slice(None, None, -1),) * kernel.ndim] if case["flip"] else kernel
     h = embedded_kernel(a, shape, pads_of("same", a.shape, (1,) * a.ndim))
@@ -347,7 +348,7 @@ def brute_multilevel_toeplitz(D, s, circulant=False):
 @given(conv_cases(max_side=4))
 def test_is_toeplitz_agrees_with_brute_force(case):
     D = build(case, format="dense")
-    layout = _resolve_layout(case["kernel"], case["x"].shape, None)
+    layout, _ = layout_and_geometry(case["kernel"], case["x"].shape, ndim=case["x"].ndim - 1, padding="full")
     y = reference(case)
     s = MatrixStructure(y.shape[:-1], layout.spatial_shape, layout.c_out, layout.c_in)
     assert s.shape == D.shape
@@ -372,8 +373,8 @@ def test_plain_is_toeplitz_matches_scipy_linalg(rng):
 def test_locate_and_entry_values(rng):
     # valid, stride 1: entry ((p, o), (q, i)) = kernel[q - p, i, o]
     kernel = rng.standard_normal((2, 3, 2, 3))
-    M = block_toeplitz(kernel, (4, 5, 2)).tocoo()
-    s = matrix_structure(kernel, (4, 5, 2))
+    M = block_toeplitz(kernel, (4, 5, 2), ndim=2).tocoo()
+    s = matrix_structure(kernel, (4, 5, 2), ndim=2)
     loc = s.locate(M.row, M.col)
     dp = [q - p for p, q in zip(loc.output_index, loc.input_index, strict=True)]
     np.testing.assert_array_equal(M.data, kernel[dp[0], dp[1], loc.input_channel, loc.output_channel])
@@ -389,7 +390,7 @@ def test_locate_and_entry_values(rng):
 
 
 def test_levels_tile_the_matrix():
-    s = matrix_structure(np.ones((3, 2, 2, 5, 4)), (6, 7, 8, 5), padding="same")
+    s = matrix_structure(np.ones((3, 2, 2, 5, 4)), (6, 7, 8, 5), padding="same", ndim=3)
     assert s.shape == (6 * 7 * 8 * 4, 6 * 7 * 8 * 5)
     parent = s.shape
     for lv in s.levels:
@@ -480,8 +481,10 @@ def test_every_dense_budget_is_in_bytes():
     [
         (np.ones((0,)), (5,), {}, ss.ShapeError, "empty"),
         (np.ones((3, 3)), (5,), {}, ss.ShapeError, "input_shape"),
-        (np.ones((3, 3, 2, 4)), (8, 8, 3), {}, ss.ShapeError, "c_in=2"),
-        (np.ones((3, 2, 4)), (8,), {"channels": 3}, ss.ShapeError, "channels"),
+        (np.ones((3, 3, 2, 4)), (8, 8, 3), {"ndim": 2}, ss.ShapeError, "c_in = 2"),
+        (np.ones((3, 2, 4)), (8,), {"channels": 3, "ndim": 1}, ss.ShapeError, "channels"),
+        (np.ones((3, 3, 3)), (8, 8, 8), {}, ss.ShapeError, "pass ndim="),
+        (np.ones((3, 3, 3)), (8, 8, 8), {"ndim": 2}, ss.ShapeError, "does not fit 2 spatial axes"),
         (np.ones(3), (8, 2), {"channels": 3}, ss.ShapeError, "channels=3"),
         (np.ones(5), (3,), {}, ss.ShapeError, "padded input"),
         (np.ones(3), (8,), {"format": "csc"}, ss.UnknownNameError, "format"),
@@ -508,7 +511,7 @@ def test_toeplitz_rejects_2d_kernel_and_bad_n():
 def test_inputs_are_not_modified(rng):
     kernel = rng.standard_normal((3, 3, 2, 2))
     before = kernel.copy()
-    block_toeplitz(kernel, (5, 5), flip=True, padding="same", boundary="mirror", format="dense")
+    block_toeplitz(kernel, (5, 5), flip=True, padding="same", boundary="mirror", format="dense", ndim=2)
     np.testing.assert_array_equal(kernel, before)
 
 
@@ -533,8 +536,8 @@ def test_draw_matrix_outlines_blocks():
     import matplotlib.pyplot as plt
 
     kernel = np.ones((2, 2, 2, 3))
-    T = block_toeplitz(kernel, (4, 5, 2))
-    s = matrix_structure(kernel, (4, 5, 2))
+    T = block_toeplitz(kernel, (4, 5, 2), ndim=2)
+    s = matrix_structure(kernel, (4, 5, 2), ndim=2)
     ax = ss.plot.matrix(T, structure=s)
     # level 1: 3 x 4 blocks -> 2 + 3 lines; level 2: 4 x 5 blocks of 3 x 2 inside -> 11 + 19 lines
     assert len(ax.lines) == (2 + 3) + (3 * 4 - 1) + (4 * 5 - 1)

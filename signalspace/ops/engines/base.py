@@ -39,7 +39,11 @@ class Plan:
     ``spatial + (c_in, c_out)``.  ``batch`` is the number of batch rows.
     ``cache`` holds what engines derive from the plan (kernel spectra,
     factors, the automatic choice); a :class:`~signalspace.ops.conv.Conv`
-    keeps one plan per input layout.
+    keeps one plan per input layout.  ``kernel_reused`` says whether what is
+    derived from the kernel pays off over many calls (a Conv's plan) or is
+    made for one call (the plans of a
+    :class:`~signalspace.ops.kernel_operator.KernelOperator`, whose kernel is
+    the operator's input): the cost model counts it accordingly.
     """
 
     geometry: ConvGeometry
@@ -49,6 +53,7 @@ class Plan:
     c_out: int
     batch: int = 1
     cache: dict = field(default_factory=dict)
+    kernel_reused: bool = True
 
     @property
     def ndim(self) -> int:

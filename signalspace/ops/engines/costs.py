@@ -54,6 +54,7 @@ class CostTable:
     im2col_gemm_unit: float = 0.025e-9  #: per multiply-add of the GEMM on strided windows
     im2col_flat_patch_unit: float = 0.2e-9  #: per patch value of the flat layout (contiguous rows)
     im2col_flat_gemm_unit: float = 0.045e-9  #: per multiply-add of the flat layout's GEMMs
+    im2col_flat_tap_call: float = 4e-6  #: per kernel tap and chunk of the flat layout: its offset, a slice copy
     im2col_call: float = 2e-5  #: per call
     # -- fft: scipy.fft transforms of the whole (padded) grid
     fft_transform_unit: float = 0.3e-9  #: per ``L log2 L`` of one N-D real transform of L samples

@@ -77,12 +77,15 @@ class Im2col(PricedEngine):
         """A copy per patch value and a multiply-add per GEMM term (a patch copy per output for one channel)."""
         n_out, _, c, c_mix, c_out = work_counts(plan)
         taps, g = plan.taps, plan.geometry
+        flat = self.flat(plan)
+        # the flat layout takes a Python step per tap and chunk: 48 000 taps (a kernel gradient) took 0.27 s
+        tap_calls = taps * plan.batch * -(-g.output_shape[0] // self._flat_rows(plan)) if flat else 0
         if plan.depthwise or c_mix == 1:  # a patch copy per output for one multiply-add: never cheap
-            return {"im2col_single_unit": taps * n_out * c, "im2col_call": 1}
-        if self.flat(plan):  # contiguous patch rows on the padded grid (measured 3 -> 16, 512^2 f32, k=3: 5.4 ms)
+            return {"im2col_single_unit": taps * n_out * c, "im2col_flat_tap_call": tap_calls, "im2col_call": 1}
+        if flat:  # contiguous patch rows on the padded grid (measured 3 -> 16, 512^2 f32, k=3: 5.4 ms)
             n_grid = plan.batch * g.output_shape[0] * math.prod(g.padded_shape[1:])
             return {"im2col_flat_patch_unit": taps * n_grid * c, "im2col_flat_gemm_unit": taps * n_grid * c * c_out,
-                    "im2col_call": 1}
+                    "im2col_flat_tap_call": tap_calls, "im2col_call": 1}
         return {"im2col_patch_unit": taps * n_out * c, "im2col_gemm_unit": taps * n_out * c * c_out, "im2col_call": 1}
 
     def _gemm_rows(self, kn: int) -> int:
@@ -96,8 +99,13 @@ class Im2col(PricedEngine):
         strides = [math.prod(shape[j + 1 :]) for j in range(g.ndim)]
         offsets = [sum(k * d * s for k, d, s in zip(tap, g.dilation, strides, strict=True))
                    for tap in np.ndindex(*g.kernel_shape)]
-        rows = max(1, self.flat_chunk_bytes // max(strides[0] * len(offsets) * plan.c_in * plan.dtype.itemsize, 1))
-        return offsets, strides[0], math.prod(shape), rows
+        return offsets, strides[0], math.prod(shape), self._flat_rows(plan)
+
+    def _flat_rows(self, plan: Plan) -> int:
+        """Leading rows per chunk of the flat layout (its patch rows fill ``flat_chunk_bytes``)."""
+        g = plan.geometry
+        row = math.prod(g.padded_shape[1:]) * plan.taps * plan.c_in * plan.dtype.itemsize
+        return max(1, self.flat_chunk_bytes // max(row, 1))
 
     @staticmethod
     def _flat_tasks(plan: Plan, nb: int, rows: int) -> list[tuple[int, int, int]]:

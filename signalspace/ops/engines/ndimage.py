@@ -8,15 +8,26 @@ the reversed kernel (scipy.ndimage conjugates complex weights).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
 
+from ..geometry import ConvGeometry
 from ..padding import fold, pad
 from .base import Plan, PricedEngine, work_counts
 from .costs import CostTable
 
 __all__ = ["ENGINE", "Ndimage"]
+
+
+def _native(g: ConvGeometry) -> bool:
+    """True when scipy.ndimage's own boundary runs the forward on the input as it is (else on the padded input):
+    one mode for every axis, pads within the kernel, no more outputs than inputs."""
+    return len(set(g.boundary)) == 1 and all(
+        pb <= k - 1 and o <= n for (pb, _), k, o, n in zip(g.pad, g.kernel_shape, g.output_shape, g.input_shape,
+                                                            strict=True)
+    )
 
 
 class Ndimage(PricedEngine):
@@ -29,10 +40,14 @@ class Ndimage(PricedEngine):
         return (plan.depthwise or (plan.c_in == 1 and plan.c_out == 1)) and plan.unit_steps
 
     def work(self, plan: Plan, costs: CostTable) -> Mapping[str, float]:
-        """A multiply-add per non-zero tap and output (longer loops in more axes), a pad copy for mixed modes."""
-        n_out, n_in, c, _, _ = work_counts(plan)
+        """A multiply-add per non-zero tap and position computed (longer loops in more axes), a pad copy for mixed
+        modes.  scipy.ndimage computes an output at every position of the array it is given (the input, or the
+        padded input) and the outputs are cropped from those: with "valid" padding and a kernel as large as the
+        input (a kernel gradient) that is far more than the outputs."""
+        _, n_in, c, _, _ = work_counts(plan)
         g = plan.geometry
-        macs = plan.active_taps * n_out * c
+        positions = plan.batch * math.prod(g.input_shape if _native(g) else g.padded_shape)
+        macs = plan.active_taps * positions * c
         pad_copy = 0 if len(set(g.boundary)) == 1 else n_in * c
         return {"ndimage_mac_unit": macs, "ndimage_mac_axis_unit": g.ndim * macs, "ndimage_pad_unit": pad_copy,
                 "ndimage_call": 1}
@@ -44,14 +59,9 @@ class Ndimage(PricedEngine):
         g = plan.geometry
         w = plan.kernel if plan.depthwise else plan.kernel[..., 0, 0]
         w = w.conj()  # ndimage.correlate conjugates complex weights
-        modes = set(g.boundary)
-        direct_ok = len(modes) == 1 and all(
-            pb <= k - 1 and o <= n for (pb, _), k, o, n in zip(g.pad, g.kernel_shape, g.output_shape, g.input_shape,
-                                                                strict=True)
-        )
-        if direct_ok:
+        if _native(g):
             src, origin = x, [pb - k // 2 for (pb, _), k in zip(g.pad, g.kernel_shape, strict=True)]
-            mode = modes.pop()
+            mode = g.boundary[0]
         else:
             src, origin, mode = pad(x, g), [-(k // 2) for k in g.kernel_shape], "constant"
         squeeze = src.shape[0] * src.shape[-1] == 1

@@ -191,6 +191,8 @@ def convolve1d(x: np.ndarray, h: np.ndarray, mode: str = "full", method: str | N
             _PLANS.clear()
         _PLANS[key] = choice
     kind, length = choice
+    if kind == "fft" and mode == "valid":  # a circular convolution of max(n, k) leaves the valid outputs intact
+        length = min(length, fast_length(max(n, k), x.dtype.kind == "c" or h.dtype.kind == "c"))
     if kind == "np":
         if mode != "same" or n >= k:
             return np.convolve(x, h, mode)
@@ -229,10 +231,22 @@ def lengths1d(plan: Plan) -> tuple[int, int, bool]:
 
 
 def forward1d(x: np.ndarray, plan: Plan, method: str) -> np.ndarray:
-    """Forward of a :func:`simple1d` plan by :func:`convolve1d` with ``method``."""
+    """Forward of a :func:`simple1d` plan by :func:`convolve1d` with ``method`` (its "valid" mode when every
+    output is a valid one: a whole-signal FFT then needs ``max(n, k)`` samples, not ``n + k - 1``)."""
     h = kernel1d(plan)
+    sl = full_indices(plan)[0]
+    if _valid_only(plan):
+        first = len(h) - 1
+        z = convolve1d(x.reshape(-1), h[::-1], "valid", method)
+        return np.ascontiguousarray(z[sl.start - first : sl.stop - first]).reshape(1, -1, 1)
     z = convolve1d(x.reshape(-1), h[::-1], "full", method)
-    return np.ascontiguousarray(z[full_indices(plan)[0]]).reshape(1, -1, 1)
+    return np.ascontiguousarray(z[sl]).reshape(1, -1, 1)
+
+
+def _valid_only(plan: Plan) -> bool:
+    """True when a :func:`simple1d` plan asks only for outputs of the valid convolution, at unit stride."""
+    sl, n, k = full_indices(plan)[0], plan.geometry.input_shape[0], plan.geometry.reach[0] + 1
+    return sl.step == 1 and k <= n and sl.start >= k - 1 and sl.stop <= n
 
 
 def adjoint1d(y: np.ndarray, plan: Plan, method: str) -> np.ndarray:
@@ -255,5 +269,5 @@ def adjoint1d(y: np.ndarray, plan: Plan, method: str) -> np.ndarray:
 def fft_work1d(plan: Plan) -> dict[str, float]:
     """Work of the whole-signal FFT on a :func:`simple1d` plan (the ``fft`` engine's 1-D case)."""
     n, k, complex_ = lengths1d(plan)
-    full = fast_length(n + k - 1, complex_)
+    full = fast_length(n if _valid_only(plan) else n + k - 1, complex_)
     return {"oned_fft_transform_unit": (2 if complex_ else 1) * 3 * full * math.log2(max(full, 2)), "fft_call": 1}
