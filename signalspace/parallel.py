@@ -171,11 +171,20 @@ def progress(minimum: float = 0.5, out: Any = None) -> Iterator[None]:
         _PROGRESS.reset(token)
 
 
-def compute(*collections: Any, optimize_graph: bool = True) -> tuple[Any, ...]:
-    """``dask.compute`` that shows distributed progress inside :func:`progress`.
+#: Seconds a computation on a dask.distributed cluster waits while the cluster has no worker at all before it is
+#: given up with a :class:`~signalspace.ClusterError` (a cluster that scales up again in time goes on).  The dask
+#: configuration key ``signalspace.no-worker-timeout`` (seconds, or a text such as ``"2 minutes"``) overrides it.
+NO_WORKER_TIMEOUT = 60.0
 
-    ``optimize_graph=False`` computes the collections' graphs as they are (already optimized ones: see
-    ``save_streaming``).
+
+def compute(*collections: Any, optimize_graph: bool = True) -> tuple[Any, ...]:
+    """``dask.compute`` that shows distributed progress inside :func:`progress` and names a lost cluster.
+
+    On a dask.distributed cluster, the loss of a worker or of the scheduler
+    raises :class:`~signalspace.ClusterError`, and so does a cluster left with
+    no worker for :data:`NO_WORKER_TIMEOUT` seconds (its tasks would wait
+    forever).  ``optimize_graph=False`` computes the collections' graphs as
+    they are (see ``save_streaming``).
 
     Examples
     --------
@@ -188,13 +197,50 @@ def compute(*collections: Any, optimize_graph: bool = True) -> tuple[Any, ...]:
 
     client = current_client()
     with cluster_errors():
-        if client is not None and _PROGRESS.get() == "distributed":
+        if client is None:
+            return dask.compute(*collections, optimize_graph=optimize_graph)
+        futures = client.compute(list(collections), optimize_graph=optimize_graph)
+        if _PROGRESS.get() == "distributed":
             from distributed import progress as dprogress
 
-            futures = client.compute(list(collections), optimize_graph=optimize_graph)
             dprogress(futures)
-            return tuple(client.gather(futures))
-        return dask.compute(*collections, optimize_graph=optimize_graph)
+        _wait_with_workers(client, futures)
+        return tuple(client.gather(futures))
+
+
+def _wait_with_workers(client: Any, futures: list[Any]) -> None:
+    """Wait for ``futures``; a cluster without workers for the no-worker timeout is a ClusterError."""
+    import time
+
+    import dask
+    from dask.utils import parse_timedelta
+    from distributed import wait
+
+    limit = parse_timedelta(dask.config.get("signalspace.no-worker-timeout", NO_WORKER_TIMEOUT), default="s")
+    alone_since = None
+    while True:
+        try:
+            wait(futures, timeout=1.0)
+            return
+        except TimeoutError:  # distributed's wait raises the built-in TimeoutError
+            pass
+        try:
+            workers = client.nthreads()
+        except Exception as exc:  # the scheduler does not answer any more
+            raise ClusterError(
+                f"the dask scheduler stopped answering while the computation waited ({type(exc).__name__}: {exc}). "
+                "Nothing was written; check the cluster and run the computation again"
+            ) from exc
+        if workers:
+            alone_since = None
+        elif alone_since is None:
+            alone_since = time.monotonic()
+        elif time.monotonic() - alone_since > limit:
+            raise ClusterError(
+                f"the dask cluster has had no worker for {limit:g} s while the computation waited for one (its "
+                "workers died or were stopped). Nothing was written; start workers and run the computation again "
+                "(or raise the dask setting signalspace.no-worker-timeout)"
+            )
 
 
 def _cluster_losses() -> tuple[type[BaseException], ...]:
@@ -202,10 +248,12 @@ def _cluster_losses() -> tuple[type[BaseException], ...]:
     if "distributed" not in sys.modules:
         return ()
     from distributed import KilledWorker
-    from distributed.client import FutureCancelledError
+    from distributed import client as _client
     from distributed.comm.core import CommClosedError
 
-    return (KilledWorker, FutureCancelledError, CommClosedError)
+    cancelled = tuple(getattr(_client, name) for name in ("FutureCancelledError", "FuturesCancelledError")
+                      if hasattr(_client, name))  # one future, several (distributed.wait)
+    return (KilledWorker, *cancelled, CommClosedError)
 
 
 @contextlib.contextmanager

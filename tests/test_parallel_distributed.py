@@ -119,6 +119,8 @@ def test_a_lost_worker_or_scheduler_is_a_named_error_and_the_target_stays(tmp_pa
     import threading
     import time
 
+    import dask
+
     env = dict(os.environ, DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="0")
     scheduler = subprocess.Popen(
         [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
@@ -142,7 +144,11 @@ def test_a_lost_worker_or_scheduler_is_a_named_error_and_the_target_stays(tmp_pa
         before = target.read_bytes()
         victim = workers[0] if lost == "worker" else scheduler
         threading.Timer(3.0, victim.kill).start()
-        with pytest.raises(ss.ClusterError, match=r"lost what the computation needed.*Nothing was written"):
+        # a task running on the killed worker fails (KilledWorker); one waiting for a worker is given up after the
+        # no-worker timeout (2 s here): either way a named error, never a wait without end
+        with dask.config.set({"signalspace.no-worker-timeout": 2}), pytest.raises(
+            ss.ClusterError, match=r"(lost what the computation needed|had no worker for 2 s).*Nothing was written"
+        ):
             _slow_save_over(target, address)
         assert target.read_bytes() == before and sorted(p.name for p in tmp_path.glob("*.wav")) == ["take.wav"]
     finally:
