@@ -20,7 +20,9 @@ How every save works (netCDF, zarr, audio, images, the CLI's outputs):
    SIGINT (Ctrl-C) and SIGTERM received meanwhile are held until the next
    chunk boundary (or the end of a single write), the save is abandoned, its
    temporary file removed, and then the signal takes its usual course
-   (``KeyboardInterrupt``, or the process ends).  An interrupted save never
+   (``KeyboardInterrupt``, or the process ends).  :func:`atomic_path` itself
+   holds them while it creates the temporary file and while it flushes and
+   renames it, so a signal never leaves a temporary file behind.  An interrupted save never
    waits on a lock the interruption left taken (xarray's ``close()`` did).
 6. **Leftovers of killed saves.**  A process killed outright (SIGKILL, power
    loss) cannot clean up; its temporary file keeps its recognisable name.  The
@@ -439,34 +441,43 @@ def atomic_path(path: Any, name: str = "path", *, directory: bool = False) -> It
     for leftover in stale_temporaries(target):
         _remove(leftover)
     prefix = f"{_temp_prefix(target)}{_host_key()}-{os.getpid()}-"
+    tmp: Path | None = None
     try:
-        if directory:
-            tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=_temp_suffix(target), dir=where))
-        else:
-            fd, tmp_name = tempfile.mkstemp(prefix=prefix, suffix=_temp_suffix(target), dir=where)
-            os.close(fd)
-            tmp = Path(tmp_name)
-    except OSError as exc:
-        raise FileFormatError(f"cannot write {name} {_shown(target)}: {exc.strerror or exc}") from exc
-    try:
+        with signals_deferred():  # the temporary file exists only inside the try that removes it
+            tmp = _create_temporary(target, where, prefix, directory, name)
         yield tmp
-        try:
-            _fsync(tmp)
-            mode = (target.stat().st_mode & 0o7777) if target.exists() else _default_mode(directory)
-            os.chmod(tmp, mode)
-            if directory and target.exists():
-                _replace_directory(tmp, target, prefix)
-            else:
-                os.replace(tmp, target)
-            _fsync_one(where)
-        except OSError as exc:
-            raise FileFormatError(f"cannot write {name} {_shown(target)}: {exc.strerror or exc}") from exc
-    except SaveInterrupted as interrupted:
-        _remove(tmp)
+        with signals_deferred() as check:  # flushing a large file or store takes time: a signal waits for it
+            try:
+                _fsync(tmp)
+                check()  # interrupted while flushing: the target is not replaced
+                mode = (target.stat().st_mode & 0o7777) if target.exists() else _default_mode(directory)
+                os.chmod(tmp, mode)
+                if directory and target.exists():
+                    _replace_directory(tmp, target, prefix)
+                else:
+                    os.replace(tmp, target)
+                _fsync_one(where)
+            except OSError as exc:
+                raise FileFormatError(f"cannot write {name} {_shown(target)}: {exc.strerror or exc}") from exc
+    except SaveInterrupted as interrupted:  # after the rename, the signal is delivered with the target whole
+        if tmp is not None:
+            _remove(tmp)
         interrupted.deliver(target)
     except BaseException:
-        _remove(tmp)
+        if tmp is not None:
+            _remove(tmp)
         raise
+
+
+def _create_temporary(target: Path, where: Path, prefix: str, directory: bool, name: str) -> Path:
+    try:
+        if directory:
+            return Path(tempfile.mkdtemp(prefix=prefix, suffix=_temp_suffix(target), dir=where))
+        fd, tmp_name = tempfile.mkstemp(prefix=prefix, suffix=_temp_suffix(target), dir=where)
+        os.close(fd)
+        return Path(tmp_name)
+    except OSError as exc:
+        raise FileFormatError(f"cannot write {name} {_shown(target)}: {exc.strerror or exc}") from exc
 
 
 def _replace_directory(tmp: Path, target: Path, prefix: str) -> None:
