@@ -10,7 +10,7 @@ other engines fall back on.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -99,7 +99,10 @@ class Direct(PricedEngine):
                 "direct_tap_call": active}
 
     def _blas(self, plan: Plan) -> AbstractContextManager:
+        """BLAS threads for the taps' GEMMs (none without channel mixing)."""
         n_out, _, _, c_mix, _ = work_counts(plan)
+        if plan.depthwise or c_mix == 1:
+            return nullcontext()
         return blas_threads(gemm_threads(n_out * c_mix, self.parallel_gemm_mnk))
 
     def forward(self, x: np.ndarray, plan: Plan) -> np.ndarray:
