@@ -15,10 +15,11 @@ Timing is best-of-N with :func:`time.perf_counter`, every callable warmed up fir
 the peers interleaved, the garbage collector off during the timed calls (see :func:`best_times`).
 
 The machine's limit is measured in the same run, first: numpy's float32 matrix product of 2048² on one
-thread and on every core (threads set with threadpoolctl).  A case with ``flops`` (the direct method's
-multiply-adds x 2) shows the GFLOP/s it reaches and their fraction of that all-core sgemm peak.  PyTorch is a
-peer, never a dependency: when ``import torch`` works here, or with ``--torch-python`` naming an interpreter
-that has it (a scratch environment outside the repository), it runs in a child process
+thread and on every core (threads set with threadpoolctl), and again after every case with ``flops`` (the
+direct method's multiply-adds x 2; the machine is shared, so the run's best all-core sgemm is the peak).
+Such a case shows the GFLOP/s it reaches, and a summary after the table their fraction of that peak.
+PyTorch is a peer, never a dependency: when ``import torch`` works here, or with ``--torch-python`` naming
+an interpreter that has it (a scratch environment outside the repository), it runs in a child process
 (:mod:`torch_peer`) whose calls are interleaved with ours; a case's ``torch`` callable fills the torch column
 (the same operation in PyTorch), and bench modules build torch rows when :func:`torch_peer` is not None.
 """
@@ -29,6 +30,7 @@ import argparse
 import gc
 import importlib.util
 import inspect
+import os
 import random
 import sys
 import time
@@ -143,41 +145,50 @@ def discover() -> list[Any]:
     return modules
 
 
-def machine_peak(repeat: int = 5) -> dict[str, float]:
-    """GFLOP/s of a 2048² float32 matrix product: numpy on one thread and on every core (threadpoolctl), and
-    PyTorch's on both when its peer runs; best of ``repeat``, interleaved."""
-    import os
+_SGEMM_N = 2048
 
+
+def _sgemm(threads: int) -> Callable[[], None]:
+    """numpy's float32 ``2048 x 2048`` matrix product on ``threads`` BLAS threads (threadpoolctl)."""
     import numpy as np
     from threadpoolctl import ThreadpoolController
 
     controller = ThreadpoolController()
-    n, cores = 2048, os.cpu_count() or 1
-    a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
+    a = np.random.default_rng(0).standard_normal((_SGEMM_N, _SGEMM_N)).astype(np.float32)
     b = a.T.copy()
 
-    def numpy_sgemm(threads: int) -> Callable[[], None]:
-        def call() -> None:
-            with controller.limit(limits=threads, user_api="blas"):
-                np.matmul(a, b)
-        return call
+    def call(*_: Any) -> None:  # ignores a case's arguments: it runs among the case's callables
+        with controller.limit(limits=threads, user_api="blas"):
+            np.matmul(a, b)
 
-    calls: dict[str, Callable[..., Any]] = {"numpy 1 thread": numpy_sgemm(1),
-                                            f"numpy {cores} threads": numpy_sgemm(cores)}
+    return call
+
+
+def _gflops(seconds: float) -> float:
+    return 2 * _SGEMM_N**3 / seconds / 1e9
+
+
+def machine_peak(repeat: int = 5) -> dict[str, float]:
+    """GFLOP/s of a 2048² float32 matrix product: numpy on one thread and on every core, and PyTorch's on both
+    when its peer runs; best of ``repeat``, interleaved.  ``"peak"`` is numpy's on every core (the run's best:
+    the multi-channel cases time it again between their calls, see :func:`run`)."""
+    cores = os.cpu_count() or 1
+    calls: dict[str, Callable[..., Any]] = {"numpy 1 thread": _sgemm(1), f"numpy {cores} threads": _sgemm(cores)}
     peer = torch_peer()
     if peer is not None:
-        calls["torch 1 thread"] = peer.gemm_timer(n, 1)
-        calls[f"torch {cores} threads"] = peer.gemm_timer(n, cores)
-    times = best_times(calls, (), repeat)
-    peak = {name: 2 * n**3 / t / 1e9 for name, t in times.items()}
+        calls["torch 1 thread"] = peer.gemm_timer(_SGEMM_N, 1)
+        calls[f"torch {cores} threads"] = peer.gemm_timer(_SGEMM_N, cores)
+    peak = {name: _gflops(t) for name, t in best_times(calls, (), repeat).items()}
     peak["peak"] = peak[f"numpy {cores} threads"]
     return peak
 
 
 def run(cases: Sequence[Case], quick: bool) -> list[dict]:
+    """Time every case; print a row each, then the GFLOP/s summary of the cases that count their flops."""
     rows = []
+    sgemm = _sgemm(os.cpu_count() or 1)
     print(f"{'case':58s} {'ours':>10s} {'peer':>10s} {'ratio':>7s} {'target':>10s}  result  {'GF/s':>6s} "
-          f"{'%peak':>5s} {'torch':>9s}  peer used")
+          f"{'torch':>9s}  peer used")
     for case in cases:
         args = case.setup()
         repeat = 2 if quick else case.repeat
@@ -186,6 +197,9 @@ def run(cases: Sequence[Case], quick: bool) -> list[dict]:
         times = best_times({"\0ours": case.ours, **case.peers, **extra}, args, repeat)
         ours = times.pop("\0ours")
         torch_time = times.pop("\0torch", None) if torch_peer_name is None else times[torch_peer_name]
+        if case.flops and _PEAK:  # the machine's limit again, after the case (not among its calls: OpenBLAS's
+            # threads spin for ~0.1 s after a product and would slow whatever ran next)
+            _PEAK["peak"] = max(_PEAK["peak"], _gflops(best_time(sgemm, (), 3)))
         peer_times = times
         peer_name = min(peer_times, key=peer_times.get)
         peer = peer_times[peer_name]
@@ -201,12 +215,20 @@ def run(cases: Sequence[Case], quick: bool) -> list[dict]:
         row = {"case": case.name, "ours": ours, "peer": peer, "ratio": ratio, "target": target, "ok": ok,
                "peer_name": peer_name, "gflops": gflops, "torch": torch_time}
         rows.append(row)
-        rate = f"{gflops:6.0f} {gflops / _PEAK['peak']:5.0%}" if gflops and _PEAK else f"{'':6s} {'':5s}"
+        rate = f"{gflops:6.0f}" if gflops else f"{'':6s}"
         torch_col = f"{torch_time * 1e3:7.2f}ms" if torch_time is not None else f"{'':9s}"
         print(f"{case.name:58s} {ours * 1e3:9.2f}ms {peer * 1e3:9.2f}ms {ratio:7.2f} {target:>10s}  "
               f"{'pass' if ok else 'MISS':6s}  {rate} {torch_col}  {peer_name}", flush=True)
         del args
         gc.collect()
+    counted = [r for r in rows if r["gflops"]]
+    if counted and _PEAK:
+        peak = _PEAK["peak"]
+        print(f"\nGFLOP/s of the direct method's multiply-adds x 2, against numpy's best all-core sgemm of the run "
+              f"({peak:.0f} GFLOP/s):")
+        for r in counted:
+            torch_ratio = f"  ours/torch {r['ours'] / r['torch']:5.2f}" if r["torch"] else ""
+            print(f"  {r['case']:58s} {r['gflops']:7.0f} GFLOP/s {r['gflops'] / peak:6.0%} of peak{torch_ratio}")
     return rows
 
 

@@ -21,8 +21,8 @@ input's rows only (zero boundary) or over the whole padded grid, then ``fold``.
 Complex data runs as real ``(re, im)`` channel pairs with the real ``2 x 2``
 block form of the complex kernel (only float32 and float64 are compiled).
 
-The first call compiles the kernels (numba, cached on disk: about 10 s per
-dtype once per installation, then 1 s to load).  Without numba the engine does
+The first call compiles the kernels (numba, cached on disk: 10-20 s per dtype
+once per installation, then about 1 s to load).  Without numba the engine does
 not apply.
 """
 
@@ -40,14 +40,11 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..padding import fold, pad
+from ._planar_gen import BLOCKS as _TERMS  # outputs per block -> terms per pass (no numba import)
 from .base import WORKERS, Plan, PricedEngine
 from .costs import CostTable
 
 __all__ = ["ENGINE", "Planar", "PlanarLayout"]
-
-#: Outputs per block -> terms per pass of the block kernels (see ``_planar_gen``); mirrored here so that the cost
-#: model needs no numba import.
-_TERMS = {8: 4, 4: 8, 3: 8, 2: 8}
 
 
 @cache
@@ -107,12 +104,15 @@ def _row_runs(grid_inner: tuple[int, ...], inner: tuple[int, ...], start: tuple[
     return runs if hi > lo else runs[:0]
 
 
-def _band(s0: int, max_shift: int, c_src: int, itemsize: int, band_bytes: int) -> tuple[int, int]:
-    """``(rows, positions per plane)`` of a band: about ``band_bytes`` of buffer, the halo under a quarter."""
+def _band(s0: int, max_shift: int, c_src: int, itemsize: int, band_bytes: int, rows: int, bands: int
+          ) -> tuple[int, int]:
+    """``(rows, positions per plane)`` of a band of a computation over ``rows`` grid rows: at most about
+    ``band_bytes`` of buffer and at least ``bands`` bands (the threads take bands in turn), but at least four
+    halos of rows (the halo is copied again by every band)."""
     halo = -(-max_shift // s0)
     budget = max(1, (band_bytes // (itemsize * c_src) - max_shift) // s0)
-    rows = max(budget, 4 * halo, 1)
-    return rows, _pad_to(rows * s0 + max_shift, 16)
+    band_rows = max(min(budget, -(-rows // bands)), 4 * halo, 1)
+    return band_rows, _pad_to(band_rows * s0 + max_shift, 16)
 
 
 def _macs_per_position(n_terms: int, c_out: int) -> int:
@@ -133,11 +133,12 @@ class Pass:
     c_out: int  #: planes written
 
     @classmethod
-    def create(cls, shifts: np.ndarray, term_shifts: np.ndarray, kernel: np.ndarray, s0: int, band_bytes: int
-               ) -> Pass:
-        """Pass of ``kernel`` ``(taps, c_src, c_out)`` whose tap ``t`` reads the buffer at ``term_shifts[t]``."""
+    def create(cls, shifts: np.ndarray, term_shifts: np.ndarray, kernel: np.ndarray, s0: int, band: tuple[int, int],
+               rows: int) -> Pass:
+        """Pass of ``kernel`` ``(taps, c_src, c_out)`` over ``rows`` grid rows, whose tap ``t`` reads the buffer at
+        ``term_shifts[t]``; ``band`` is ``(band_bytes, bands)`` (see :func:`_band`)."""
         taps, c_src, c_out = kernel.shape
-        band_rows, length = _band(s0, int(shifts.max()), c_src, kernel.dtype.itemsize, band_bytes)
+        band_rows, length = _band(s0, int(shifts.max()), c_src, kernel.dtype.itemsize, *band, rows)
         term_offsets = (term_shifts[:, None] + np.arange(c_src)[None, :] * length).reshape(-1)
         matrix = kernel.reshape(taps * c_src, c_out)
         active = np.any(matrix != 0, axis=1)  # terms whose weights are all zero are skipped
@@ -178,7 +179,8 @@ class PlanarLayout:
     adjoint: Pass = field(repr=False)
 
     @classmethod
-    def create(cls, plan: Plan, band_bytes: int) -> PlanarLayout:
+    def create(cls, plan: Plan, band: tuple[int, int]) -> PlanarLayout:
+        """The layout of ``plan``; ``band`` is ``(band_bytes, bands)`` of the engine (see :func:`_band`)."""
         g = plan.geometry
         shape = g.padded_shape
         strides = [math.prod(shape[j + 1 :]) for j in range(g.ndim)]
@@ -199,9 +201,9 @@ class PlanarLayout:
             _row_runs(shape[1:], g.output_shape[1:], zero),
             _row_runs(shape[1:], g.input_shape[1:], tuple(p[0] for p in g.pad[1:])),
             _row_runs(shape[1:], shape[1:], zero),
-            Pass.create(shifts, shifts, a, s0, band_bytes),
-            Pass.create(shifts, max_shift - shifts, np.ascontiguousarray(a.conj().transpose(0, 2, 1)), s0,
-                        band_bytes),
+            Pass.create(shifts, shifts, a, s0, band, g.output_shape[0]),
+            Pass.create(shifts, max_shift - shifts, np.ascontiguousarray(a.conj().transpose(0, 2, 1)), s0, band,
+                        g.input_shape[0] if plan.zero_boundary else g.padded_shape[0]),
         )
 
 
@@ -255,6 +257,10 @@ class Planar(PricedEngine):
 
     #: Bytes of the planar buffer a band reads (its rows stay in L2).
     band_bytes: int = 2**19
+    #: Bands a call is cut into at least (while a band keeps four halos of rows): the threads take them in turn,
+    #: so a thread slowed by another program leaves the rest to the others (7 bands of 3 -> 16, 512², k = 3
+    #: split 4 / 3).
+    bands: int = 16
     #: Grid positions per tile: the output planes of a block over a tile stay in L1.
     tile: int = 1024
     #: Threads at most (the caller's and helpers).
@@ -269,7 +275,8 @@ class Planar(PricedEngine):
 
     def layout(self, plan: Plan) -> PlanarLayout:
         """The plan's :class:`PlanarLayout` (cached on the plan)."""
-        return plan.cached(("planar", self.band_bytes), lambda: PlanarLayout.create(plan, self.band_bytes))
+        band = (self.band_bytes, self.bands)
+        return plan.cached(("planar", band), lambda: PlanarLayout.create(plan, band))
 
     def work(self, plan: Plan, costs: CostTable) -> Mapping[str, float]:
         """Multiply-adds on the grid positions of the output rows (padded terms and planes included), planar copies
@@ -280,8 +287,8 @@ class Planar(PricedEngine):
         itemsize = plan.dtype.itemsize // pairs
         s0 = math.prod(g.padded_shape[1:])
         max_shift = sum(r * math.prod(g.padded_shape[j + 1 :]) for j, r in enumerate(g.reach))
-        band_rows, length = _band(s0, max_shift, c_in, itemsize, self.band_bytes)
         rows = g.output_shape[0]
+        band_rows, length = _band(s0, max_shift, c_in, itemsize, self.band_bytes, rows, self.bands)
         macs = plan.batch * rows * s0 * _macs_per_position(plan.active_taps * c_in, c_out)
         copies = plan.batch * (-(-rows // band_rows) * length * c_in + math.prod(g.output_shape) * c_out)
         mac_term = "planar_single_mac_unit" if itemsize == 4 else "planar_double_mac_unit"
