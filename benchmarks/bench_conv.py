@@ -136,7 +136,7 @@ def multichannel_cases() -> list[Case]:
         name = f"{c_in}to{c_out} {size}^2 f32 k={k}"
         x = RNG.standard_normal((size, size, c_in)).astype(np.float32)
         w = RNG.standard_normal((k, k, c_in, c_out)).astype(np.float32)
-        conv = ss.Conv(w, padding="same")
+        conv = ss.Conv(w, padding="same", ndim=2)
         flops = 2.0 * size * size * k * k * c_in * c_out
         fwd = adj = None
         if peer is not None:
@@ -180,16 +180,16 @@ def auto_choice_cases() -> list[Case]:
         ("2-D RGB 256^2 13x13 gaussian f32", RNG.standard_normal((256, 256, 3)).astype(np.float32),
          np.outer(gauss, gauss).astype(np.float32), {}),
         ("2-D 3->16 256^2 k=3 f32", RNG.standard_normal((256, 256, 3)).astype(np.float32),
-         RNG.standard_normal((3, 3, 3, 16)).astype(np.float32), {}),
+         RNG.standard_normal((3, 3, 3, 16)).astype(np.float32), {"ndim": 2}),
         ("3-D 48^3 5^3", RNG.standard_normal((48, 48, 48)), RNG.standard_normal((5, 5, 5)), {"ndim": 3}),
     ]
     # the multi-channel layers of the table and the planar / fft / im2col crossovers around them
-    for c_in, c_out, size, k, options in [*((c_in, c_out, size, k, {}) for c_in, c_out, size, k in MULTICHANNEL),
-                                          (3, 16, 512, 13, {}), (3, 16, 512, 15, {}), (20, 20, 256, 9, {}),
-                                          (16, 3, 256, 5, {}), (4, 8, 256, 5, {"stride": 2})]:
-        label = f"2-D {c_in}->{c_out} {size}^2 k={k}{' stride 2' if options else ''} f32"
+    for c_in, c_out, size, k, stride in [*((c_in, c_out, size, k, 1) for c_in, c_out, size, k in MULTICHANNEL),
+                                         (3, 16, 512, 13, 1), (3, 16, 512, 15, 1), (20, 20, 256, 9, 1),
+                                         (16, 3, 256, 5, 1), (4, 8, 256, 5, 2)]:
+        label = f"2-D {c_in}->{c_out} {size}^2 k={k}{' stride 2' if stride > 1 else ''} f32"
         specs.append((label, RNG.standard_normal((size, size, c_in)).astype(np.float32),
-                      RNG.standard_normal((k, k, c_in, c_out)).astype(np.float32), options))
+                      RNG.standard_normal((k, k, c_in, c_out)).astype(np.float32), {"ndim": 2, "stride": stride}))
     cases = []
     for label, x, kernel, options in specs:
         auto = ss.Conv(kernel, padding="same", **options)

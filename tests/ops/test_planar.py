@@ -90,18 +90,18 @@ def test_planar_through_conv_dot_test(dtype):
     a = rng.standard_normal((3, 5, 3, 16))
     if np.dtype(dtype).kind == "c":
         a = a + 1j * rng.standard_normal(a.shape)
-    conv = ss.Conv(a.astype(dtype), padding="same", boundary=("reflect", "constant"), method="planar")
+    conv = ss.Conv(a.astype(dtype), padding="same", boundary=("reflect", "constant"), method="planar", ndim=2)
     dottest(conv, (40, 33, 3), complex=np.dtype(dtype).kind == "c", rng=1, dtype=np.float32 if dtype == np.float32
             else np.float64, rtol=1e-3 if dtype == np.float32 else 1e-10)
 
 
 def test_planar_applies_to_channel_mixing_with_unit_stride_only():
     rng = np.random.default_rng(0)
-    mixing = ss.Conv(rng.standard_normal((3, 3, 2, 4)), padding="same")
+    mixing = ss.Conv(rng.standard_normal((3, 3, 2, 4)), padding="same", ndim=2)
     assert "planar" in engines.applicable(mixing.plan((9, 9), 2, 1, np.float64))
-    strided = ss.Conv(rng.standard_normal((3, 3, 2, 4)), stride=2)
+    strided = ss.Conv(rng.standard_normal((3, 3, 2, 4)), stride=2, ndim=2)
     depthwise = ss.Conv(rng.standard_normal((3, 3)))
-    single = ss.Conv(rng.standard_normal((3, 3, 1, 1)))
+    single = ss.Conv(rng.standard_normal((3, 3, 1, 1)), ndim=2)
     for conv, c in ((strided, 2), (depthwise, 3), (single, 1)):
         assert "planar" not in engines.applicable(conv.plan((9, 9), c, 1, np.float64))
 

@@ -248,7 +248,7 @@ class Planar(PricedEngine):
     --------
     >>> import numpy as np
     >>> import signalspace as ss
-    >>> plan = ss.Conv(np.ones((3, 3, 3, 16), np.float32), padding="same").plan((64, 64), 3, 1, np.float32)
+    >>> plan = ss.Conv(np.ones((3, 3, 3, 16), np.float32), padding="same", ndim=2).plan((64, 64), 3, 1, np.float32)
     >>> Planar().applicable(plan) == numba_available()
     True
     """
