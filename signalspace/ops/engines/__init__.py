@@ -20,7 +20,7 @@ import numpy as np
 
 from ..._errors import InvalidParameterError, InvalidTypeError, UnknownNameError
 from ..._validation import describe
-from . import direct, fft, im2col, ndimage, numpy1d, oa, separable
+from . import direct, fft, im2col, ndimage, numpy1d, oa, planar, separable
 from .base import Engine, Plan
 from .costs import COSTS, CostTable
 
@@ -31,7 +31,7 @@ __all__ = [
 
 #: The built-in engines, in the order the automatic choice breaks ties.
 BUILTINS: tuple[Engine, ...] = (direct.ENGINE, im2col.ENGINE, fft.ENGINE, numpy1d.ENGINE, ndimage.ENGINE, oa.ENGINE,
-                                separable.ENGINE)
+                                separable.ENGINE, planar.ENGINE)
 
 _ENGINES: dict[str, Engine] = {}
 _generation = [0]  # bumped by (un)register: plans cache their choice per generation
@@ -92,7 +92,7 @@ def methods() -> tuple[str, ...]:
     Examples
     --------
     >>> methods()
-    ('auto', 'direct', 'im2col', 'fft', 'numpy1d', 'ndimage', 'oa', 'separable')
+    ('auto', 'direct', 'im2col', 'fft', 'numpy1d', 'ndimage', 'oa', 'separable', 'planar')
     """
     return ("auto", *_ENGINES)
 
