@@ -568,8 +568,8 @@ def detect_notes(
         ``sr``.  Integer samples are PCM, scaled to [-1, 1) as
         :func:`signalspace.audio.load` reads them.  Dask-backed audio
         (``ss.audio.load(path, chunks=...)``) is read chunk by chunk: the
-        samples are never all in memory, only the roll (88 float64 values per
-        frame, about 0.25 GB per hour at the default hop); inside
+        samples are never all in memory, only the features (89 float32 values
+        per frame, about 0.11 GB per hour at the default hop); inside
         :func:`signalspace.parallel.progress` a progress bar shows, on a
         ``dask.distributed`` client the features are computed on the cluster.
     sr : float, optional
