@@ -88,7 +88,7 @@ class DetectionParams:
         Prior partial amplitudes ``h ** -prior_decay`` (before learning; 0 is flat, 1 is ``1/h``).
     sparsity : float, default 1.0
         L1 weight of the activations, in units of the roll's mean: larger explains the roll with fewer notes.
-    iterations : int, default 30
+    iterations : int, default 20
         Multiplicative updates of the activations per factorisation.
     floor_db : float, default -30.0
         Level (dB relative to the recording's loudest activation) at which a key is on with probability 1/2.
@@ -155,7 +155,7 @@ class DetectionParams:
     n_partials: int = 10
     prior_decay: float = 0.5
     sparsity: float = 1.0
-    iterations: int = 30
+    iterations: int = 20
     floor_db: float = -30.0
     relative_db: float = -15.0
     relative_window: float = 0.1
