@@ -42,6 +42,7 @@ intermediate records are named types (:class:`Segment`).
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import functools
 import itertools
 from dataclasses import dataclass, field, fields
@@ -519,7 +520,7 @@ def _transcribe(roll: np.ndarray, novelty: np.ndarray, spec: _Features, first_mi
         segments = [s for s in segments if _fundamental_level(s, roll, params) >= threshold]
         notes, _ = _fuse(segments, params, dt)
         if learning == params.learning_passes:
-            return notes
+            return [dataclasses.replace(s, peak=s.peak * peak) for s in notes]  # the roll's own units again
         amplitudes = _learned_amplitudes(
             roll, _teaching(notes, activations) / _template_norms(responses, amplitudes)[None, :],
             responses, products, prior, params,
