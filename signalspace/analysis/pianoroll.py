@@ -30,7 +30,7 @@ import scipy.fft
 from .._errors import InvalidParameterError, InvalidTypeError, ShapeError
 from .._validation import finite_float, positive_int
 from ..domain import Axis, Channels, Domain
-from ..domains.audio import audio_samples, pcm_to_float
+from ..domains.audio import audio_samples, check_samples_first, pcm_to_float
 from ..domains.pianoroll import KIND as ROLL_KIND
 from ..signal import Signal
 from .pitch import (
@@ -362,6 +362,7 @@ def _lazy_audio(x: Any, sr: float | None) -> tuple[Any, float, Channels, float] 
         values = x[:, np.newaxis] if x.ndim == 1 else x
         if values.ndim != 2 or values.shape[1] == 0:
             raise ShapeError(f"x must have shape (n,) or (n, channels), got shape {tuple(x.shape)}")
+        check_samples_first(values.shape)
         channels, origin = Channels.generic(values.shape[1]), 0.0
     else:
         return None

@@ -42,6 +42,7 @@ intermediate records are named types (:class:`Segment`).
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import functools
 import itertools
 from dataclasses import dataclass, field, fields
@@ -88,7 +89,7 @@ class DetectionParams:
         Prior partial amplitudes ``h ** -prior_decay`` (before learning; 0 is flat, 1 is ``1/h``).
     sparsity : float, default 1.0
         L1 weight of the activations, in units of the roll's mean: larger explains the roll with fewer notes.
-    iterations : int, default 30
+    iterations : int, default 20
         Multiplicative updates of the activations per factorisation.
     floor_db : float, default -30.0
         Level (dB relative to the recording's loudest activation) at which a key is on with probability 1/2.
@@ -155,7 +156,7 @@ class DetectionParams:
     n_partials: int = 10
     prior_decay: float = 0.5
     sparsity: float = 1.0
-    iterations: int = 30
+    iterations: int = 20
     floor_db: float = -30.0
     relative_db: float = -15.0
     relative_window: float = 0.1
@@ -519,7 +520,7 @@ def _transcribe(roll: np.ndarray, novelty: np.ndarray, spec: _Features, first_mi
         segments = [s for s in segments if _fundamental_level(s, roll, params) >= threshold]
         notes, _ = _fuse(segments, params, dt)
         if learning == params.learning_passes:
-            return notes
+            return [dataclasses.replace(s, peak=s.peak * peak) for s in notes]  # the roll's own units again
         amplitudes = _learned_amplitudes(
             roll, _teaching(notes, activations) / _template_norms(responses, amplitudes)[None, :],
             responses, products, prior, params,
@@ -568,8 +569,8 @@ def detect_notes(
         ``sr``.  Integer samples are PCM, scaled to [-1, 1) as
         :func:`signalspace.audio.load` reads them.  Dask-backed audio
         (``ss.audio.load(path, chunks=...)``) is read chunk by chunk: the
-        samples are never all in memory, only the roll (88 float64 values per
-        frame, about 0.25 GB per hour at the default hop); inside
+        samples are never all in memory, only the features (89 float32 values
+        per frame, about 0.11 GB per hour at the default hop); inside
         :func:`signalspace.parallel.progress` a progress bar shows, on a
         ``dask.distributed`` client the features are computed on the cluster.
     sr : float, optional
