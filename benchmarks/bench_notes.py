@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "analysis"))
 
 import independent_notes  # notes built with numpy, not with ss.analysis.synthesize
+import run  # benchmarks/run.py: the timing rules every benchmark shares
 
 import signalspace as ss
 
@@ -180,13 +181,8 @@ def cases(seconds: float = 180.0) -> list[dict]:
 
 
 def best_time(fn: Callable[[], object], repeat: int = 3) -> float:
-    fn()  # warm-up: caches, numba compilation, FFT plans
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+    """The runner's best-of-N (warm-up first: caches, numba compilation, FFT plans; gc off while timing)."""
+    return run.best_time(fn, (), repeat, budget=600.0)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -48,6 +48,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import run  # noqa: E402  (benchmarks/run.py: the timing rules every benchmark shares)
 
 import signalspace as ss  # noqa: E402
 
@@ -149,17 +152,17 @@ def accuracy(folder: Path, systems: dict[str, System]) -> dict[str, dict[str, tu
     data = pieces(folder)
     if not data:
         raise SystemExit(f"no FLAC + CSV pieces in {folder}")
-    for run in systems.values():  # untimed warm-up: caches, numba compilation, model set-up
-        run(data[0][1], data[0][2])
+    for system in systems.values():  # untimed warm-up: caches, numba compilation, model set-up
+        system(data[0][1], data[0][2])
     results: dict[str, dict[str, list]] = {name: {} for name in systems}
     print(f"\n{folder}: {len(data)} pieces")
     print(f"  {'piece':<26}" + "".join(f" {name:>12} F1   s/s" for name in systems))
     for stem, y, sr, reference in data:
         group = "melodies" if stem.startswith("mono_") else "chords"
         line = f"  {stem:<26}"
-        for name, run in systems.items():
+        for name, system in systems.items():
             t0 = time.perf_counter()
-            estimate = run(y, sr)
+            estimate = system(y, sr)
             seconds = time.perf_counter() - t0
             f1 = score(reference, estimate)
             results[name].setdefault(group, []).append((f1, seconds, y.size / sr))
@@ -179,13 +182,8 @@ def accuracy(folder: Path, systems: dict[str, System]) -> dict[str, dict[str, tu
 
 
 def best_time(fn: Callable[[], object], repeat: int = 3) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+    """The runner's best-of-N (warm-up first, gc off while timing)."""
+    return run.best_time(fn, (), repeat, budget=600.0)
 
 
 def real_audio(seconds: float, folder: Path = SHARED) -> tuple[np.ndarray, float]:

@@ -3,6 +3,7 @@
     python benchmarks/refit_costs.py             # every case, a few minutes
     python benchmarks/refit_costs.py --quick     # fewer and smaller cases, best of 2
     python benchmarks/refit_costs.py --json new_costs.json
+    python benchmarks/refit_costs.py --fields planar_   # refit one engine's fields, keep the rest
 
 For each case (a Conv and an input layout that exercise some terms of the model), every applicable
 engine's forward is timed (best of N, interleaved, warm: the benchmark runner's ``best_times``) and
@@ -90,6 +91,17 @@ def plan_cases(quick: bool) -> list[tuple[str, ss.Conv, tuple[int, ...], int, An
         ("2d 3->16 k=3", (128 * big, 128 * big), (3, 3), (3, 16), "dense", 3, f32, {}),
         ("2d 3->16 k=7", (128, 128), (7, 7), (3, 16), "dense", 3, f32, {}),
         ("2d 4->4 k=5 stride 2", (128, 128), (5, 5), (4, 4), "dense", 4, f64, {"stride": 2}),
+        # the multi-channel layers of the benchmark, and around the planar / fft crossover
+        ("2d 3->16 512^2 k=5", (512, 512), (5, 5), (3, 16), "dense", 3, f32, {}),
+        ("2d 3->16 512^2 k=11", (512, 512), (11, 11), (3, 16), "dense", 3, f32, {}),
+        ("2d 3->16 256^2 k=15", (256, 256), (15, 15), (3, 16), "dense", 3, f32, {}),
+        ("2d 20->20 256^2 k=3", (256, 256), (3, 3), (20, 20), "dense", 20, f32, {}),
+        ("2d 20->20 128^2 k=7", (128 * big, 128 * big), (7, 7), (20, 20), "dense", 20, f32, {}),
+        ("2d 16->3 256^2 k=5", (256, 256), (5, 5), (16, 3), "dense", 16, f32, {}),
+        ("2d 3->16 48^2 k=3", (48, 48), (3, 3), (3, 16), "dense", 3, f32, {}),
+        ("2d 3->8 128^2 k=3 f64 reflect", (128, 128), (3, 3), (3, 8), "dense", 3, f64, {"boundary": "reflect"}),
+        ("2d 2->2 128^2 k=5 complex", (128, 128), (5, 5), (2, 2), "dense", 2, c128, {}),
+        ("3d 4->4 32^3 k=3", (32, 32, 32), (3, 3, 3), (4, 4), "dense", 4, f32, {}),
         ("2d 3x3 mixed boundaries", (200, 200), (3, 3), None, "dense", 1, f64, {"boundary": ("reflect", "wrap")}),
         # 3-D and 8-D
         ("3d 5^3", (48, 48, 48), (5, 5, 5), None, "dense", 1, f32, {}),
@@ -155,8 +167,13 @@ def _oned_work(n: int, k: int, method: str) -> dict[str, float]:
     return {"oned_fft_transform_unit": 3 * length * math.log2(length), "oned_fft_copy_unit": length, "oned_fft_call": 1}
 
 
-def fit(measurements: list[Measurement], table: CostTable) -> CostTable:
-    """Non-negative least squares of the seconds-per-unit fields on the relative error."""
+def fit(measurements: list[Measurement], table: CostTable, fields: tuple[str, ...] = ()) -> CostTable:
+    """Non-negative least squares of the seconds-per-unit fields on the relative error.
+
+    ``fields``: prefixes of the fields to refit (all when empty); the others keep their values, and only the
+    measurements whose work lies entirely in the refitted fields are used."""
+    if fields:
+        measurements = [m for m in measurements if all(t.startswith(fields) for t, a in m.work.items() if a)]
     terms = sorted({t for m in measurements for t, amount in m.work.items() if amount})
     W = np.array([[m.work.get(t, 0.0) for t in terms] for m in measurements]) / np.array(
         [[m.seconds] for m in measurements])
@@ -184,10 +201,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer, smaller cases, best of 2")
     parser.add_argument("--json", metavar="FILE", help="also write the new table as JSON")
+    parser.add_argument("--fields", action="append", default=[], metavar="PREFIX",
+                        help="refit only the fields starting with PREFIX (repeatable; e.g. --fields planar_), "
+                             "keeping the others")
     options = parser.parse_args(argv)
     print("timing the engines on their cases ...")
     measurements = measure_engines(options.quick) + measure_oned(options.quick)
-    new = fit(measurements, COSTS)
+    new = fit(measurements, COSTS, tuple(options.fields))
     print(f"\n{'field':28s} {'old':>12s} {'new':>12s}")
     for field in CostTable.terms():
         old_value, new_value = getattr(COSTS, field), getattr(new, field)

@@ -30,7 +30,7 @@ import scipy.fft
 from .._errors import InvalidParameterError, InvalidTypeError, ShapeError
 from .._validation import finite_float, positive_int
 from ..domain import Axis, Channels, Domain
-from ..domains.audio import audio_samples, pcm_to_float
+from ..domains.audio import audio_samples, check_samples_first, pcm_to_float
 from ..domains.pianoroll import KIND as ROLL_KIND
 from ..signal import Signal
 from .pitch import (
@@ -188,6 +188,7 @@ class _Features:
     hop_length: int
     plan: tuple[_Level, ...]
     flux: SuperFlux | None = None
+    dtype: Any = np.float64  # of the features (the note detector keeps float32: half the memory of long audio)
 
     @property
     def n_keys(self) -> int:
@@ -265,7 +266,7 @@ def _feature_block(block: np.ndarray, spec: _Features, f0: int, f1: int, s0: int
 
     block = _finite_block(block, s0)
     n_keys, hop_length = spec.n_keys, spec.hop_length
-    out = np.zeros((f1 - f0, block.shape[1] * spec.width))
+    out = np.zeros((f1 - f0, block.shape[1] * spec.width), dtype=spec.dtype)
     for c in range(block.shape[1]):
         signal = block[:, c]
         column = c * spec.width
@@ -326,7 +327,7 @@ def _features(values: Any, spec: _Features) -> Any:
         piece = values[s0:s1].rechunk({0: -1})
         func = functools.partial(_feature_block, spec=spec, f0=f0, f1=f1, s0=s0, n=n)
         pieces.append(
-            piece.map_blocks(func, chunks=((f1 - f0,), (c * spec.width,)), dtype=np.float64, meta=np.empty((0, 0)))
+            piece.map_blocks(func, chunks=((f1 - f0,), (c * spec.width,)), dtype=spec.dtype, meta=np.empty((0, 0)))
         )
     return pieces[0] if len(pieces) == 1 else da.concatenate(pieces, axis=0)
 
@@ -361,6 +362,7 @@ def _lazy_audio(x: Any, sr: float | None) -> tuple[Any, float, Channels, float] 
         values = x[:, np.newaxis] if x.ndim == 1 else x
         if values.ndim != 2 or values.shape[1] == 0:
             raise ShapeError(f"x must have shape (n,) or (n, channels), got shape {tuple(x.shape)}")
+        check_samples_first(values.shape)
         channels, origin = Channels.generic(values.shape[1]), 0.0
     else:
         return None

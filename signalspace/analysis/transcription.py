@@ -42,6 +42,7 @@ intermediate records are named types (:class:`Segment`).
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import functools
 import itertools
 from dataclasses import dataclass, field, fields
@@ -88,7 +89,7 @@ class DetectionParams:
         Prior partial amplitudes ``h ** -prior_decay`` (before learning; 0 is flat, 1 is ``1/h``).
     sparsity : float, default 1.0
         L1 weight of the activations, in units of the roll's mean: larger explains the roll with fewer notes.
-    iterations : int, default 30
+    iterations : int, default 20
         Multiplicative updates of the activations per factorisation.
     floor_db : float, default -30.0
         Level (dB relative to the recording's loudest activation) at which a key is on with probability 1/2.
@@ -155,7 +156,7 @@ class DetectionParams:
     n_partials: int = 10
     prior_decay: float = 0.5
     sparsity: float = 1.0
-    iterations: int = 30
+    iterations: int = 20
     floor_db: float = -30.0
     relative_db: float = -15.0
     relative_window: float = 0.1
@@ -237,6 +238,14 @@ def _partial_responses(sr: float, hop_length: int, first_midi: int, n_keys: int,
     return responses.reshape(n_partials, n_keys, n_keys)
 
 
+@functools.lru_cache(maxsize=8)
+def _response_products(sr: float, hop_length: int, first_midi: int, n_keys: int, resolution: float,
+                       n_partials: int) -> np.ndarray:
+    """``P[h, n, g, m] = sum_k T[h, n, k] T[g, m, k]`` of :func:`_partial_responses` (the template fit's Gram)."""
+    responses = _partial_responses(sr, hop_length, first_midi, n_keys, resolution, n_partials)
+    return np.einsum("hnk,gmk->hngm", responses, responses, optimize=True)
+
+
 def _registers(n_keys: int, band: int) -> np.ndarray:
     """``w[n, b]``: weight of register ``b`` in note ``n`` (linear interpolation between register centres)."""
     centres = np.arange(0, n_keys + band, band, dtype=float)
@@ -276,7 +285,8 @@ def _activations(roll: np.ndarray, templates: np.ndarray, params: DetectionParam
 
 
 def _learned_amplitudes(
-    roll: np.ndarray, activations: np.ndarray, responses: np.ndarray, prior: np.ndarray, params: DetectionParams
+    roll: np.ndarray, activations: np.ndarray, responses: np.ndarray, products: np.ndarray, prior: np.ndarray,
+    params: DetectionParams,
 ) -> np.ndarray:
     """Partial amplitudes ``(n_partials, n_keys)`` per register, fitted by NNLS to ``roll ~ activations x templates``.
 
@@ -291,9 +301,8 @@ def _learned_amplitudes(
     n_bands = w.shape[1]
     gram_a = activations.T @ activations  # (n, n')
     cross = activations.T @ roll  # (n, k)
-    # column (h, b) of the design is vec((A * w[:, b]) @ responses[h])
-    rt = np.einsum("hnk,gmk->hngm", responses, responses, optimize=True)  # (h, n, h', n')
-    gram = np.einsum("nb,mc,nm,hngm->hbgc", w, w, gram_a, rt, optimize=True).reshape(n_partials * n_bands, -1)
+    # column (h, b) of the design is vec((A * w[:, b]) @ responses[h]); products = responses @ responses.T per pair
+    gram = np.einsum("nb,mc,nm,hngm->hbgc", w, w, gram_a, products, optimize=True).reshape(n_partials * n_bands, -1)
     rhs = np.einsum("nb,hnk,nk->hb", w, responses, cross, optimize=True).ravel()
     scale = max(float(np.trace(gram)) / gram.shape[0], 1e-300)
     diff = np.zeros((n_partials * (n_bands - 1), n_partials * n_bands))
@@ -494,8 +503,8 @@ def _transcribe(roll: np.ndarray, novelty: np.ndarray, spec: _Features, first_mi
         return []
     roll = roll / peak
     scale = float(roll.mean())
-    responses = _partial_responses(spec.sr, spec.hop_length, first_midi, n_keys, params.resolution,
-                                   params.n_partials)
+    key = (spec.sr, spec.hop_length, first_midi, n_keys, params.resolution, params.n_partials)
+    responses, products = _partial_responses(*key), _response_products(*key)
     prior = np.arange(1, params.n_partials + 1, dtype=float) ** -params.prior_decay
     amplitudes = np.repeat(prior[:, None], n_keys, axis=1)
     lead = 0.5 * _key_seconds(spec.plan, spec.sr)
@@ -511,10 +520,10 @@ def _transcribe(roll: np.ndarray, novelty: np.ndarray, spec: _Features, first_mi
         segments = [s for s in segments if _fundamental_level(s, roll, params) >= threshold]
         notes, _ = _fuse(segments, params, dt)
         if learning == params.learning_passes:
-            return notes
+            return [dataclasses.replace(s, peak=s.peak * peak) for s in notes]  # the roll's own units again
         amplitudes = _learned_amplitudes(
             roll, _teaching(notes, activations) / _template_norms(responses, amplitudes)[None, :],
-            responses, prior, params,
+            responses, products, prior, params,
         )
     raise AssertionError("unreachable")
 
@@ -560,8 +569,8 @@ def detect_notes(
         ``sr``.  Integer samples are PCM, scaled to [-1, 1) as
         :func:`signalspace.audio.load` reads them.  Dask-backed audio
         (``ss.audio.load(path, chunks=...)``) is read chunk by chunk: the
-        samples are never all in memory, only the roll (88 float64 values per
-        frame, about 0.25 GB per hour at the default hop); inside
+        samples are never all in memory, only the features (89 float32 values
+        per frame, about 0.11 GB per hour at the default hop); inside
         :func:`signalspace.parallel.progress` a progress bar shows, on a
         ``dask.distributed`` client the features are computed on the cluster.
     sr : float, optional
@@ -596,7 +605,7 @@ def detect_notes(
     >>> [e.note for e in ss.analysis.detect_notes(x, key="Db:maj")][:2]
     ['C4', 'E4']
     """
-    return transcribe(x, sr=sr, params=params, per_channel=per_channel, fmin=fmin, n_keys=n_keys, key=key)[0]
+    return _run(x, sr, params, per_channel, fmin, n_keys, key, with_roll=False)[0]
 
 
 def transcribe(
@@ -623,6 +632,14 @@ def transcribe(
     >>> [e.note for e in table], roll.attrs["hop_length"], roll.nchannels
     (['A4'], 256, 88)
     """
+    return _run(x, sr, params, per_channel, fmin, n_keys, key, with_roll=True)
+
+
+def _run(
+    x: Signal | np.ndarray, sr: float | None, params: DetectionParams | None, per_channel: bool,
+    fmin: str | float, n_keys: int | None, key: str | None, *, with_roll: bool,
+) -> tuple[NoteTable, Signal | None]:
+    """:func:`transcribe`'s work; the roll Signal (a copy of the features' keys) only ``with_roll``."""
     params = DetectionParams() if params is None else params
     if not isinstance(params, DetectionParams):
         raise InvalidTypeError(f"params must be a DetectionParams, got {describe(params)}")
@@ -638,7 +655,7 @@ def transcribe(
         samples = samples.mean(axis=1, keepdims=True)
         channels = Channels(("mix",))
     plan = _plan(float(rate), params.hop_length, int(midi[0]), midi.size, float(params.resolution))
-    spec = _Features(float(rate), params.hop_length, plan, params.onset)
+    spec = _Features(float(rate), params.hop_length, plan, params.onset, np.float32)
     features = _computed(_features(samples, spec))
     dt = params.hop_length / rate
     events = []
@@ -651,7 +668,8 @@ def transcribe(
             )
     order = {name: i for i, name in enumerate(channels.names)}
     events.sort(key=lambda e: (order[e.channel], e.onset, e.hz))
-    return NoteTable(events), _roll_signal(features, spec, midi, channels, origin, params.resolution)
+    roll = _roll_signal(features, spec, midi, channels, origin, params.resolution) if with_roll else None
+    return NoteTable(events), roll
 
 
 def _computed(values: Any) -> np.ndarray:
@@ -666,14 +684,12 @@ def _spelling(key: str | None) -> Any:
     """MIDI number -> note name, with sharps or in a key signature's spelling."""
     import librosa
 
-    if key is None:
-        return lambda m: str(librosa.midi_to_note(m, unicode=False))
-    if not isinstance(key, str):
+    if key is not None and not isinstance(key, str):
         raise InvalidTypeError(f"key must be a key signature like 'Eb:maj', got {describe(key)}")
     try:
-        librosa.key_to_notes(key)
+        names = librosa.midi_to_note(np.arange(128), key=key or "C:maj", unicode=False)
     except Exception:
         raise InvalidParameterError(
             f"key {key!r} is not a key signature librosa knows; expected e.g. 'C:maj', 'Eb:maj', 'F#:min'"
         ) from None
-    return lambda m: str(librosa.midi_to_note(m, key=key, unicode=False))
+    return lambda m: str(names[m])

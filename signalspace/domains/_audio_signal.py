@@ -19,7 +19,10 @@ from ..domain import Axis, Channels, Domain
 from ..ops.kernel import AUTO, InputLayout
 from ..signal import Signal, is_lazy
 
-__all__ = ["KIND", "LAYOUTS", "audio_samples", "from_array", "pcm_to_float", "sample_rate", "to_librosa"]
+__all__ = [
+    "KIND", "LAYOUTS", "audio_samples", "check_samples_first", "from_array", "pcm_to_float", "sample_rate",
+    "to_librosa",
+]
 
 KIND = "audio"
 
@@ -245,7 +248,27 @@ def audio_samples(x: Any, sr: float | None, name: str = "x") -> tuple[np.ndarray
         raise ShapeError(f"{name} must have shape (n,) or (n, channels), got shape {values.shape}")
     if values.shape[1] == 0:
         raise ShapeError(f"{name} must have at least one channel, got shape {values.shape}")
+    check_samples_first(values.shape, name)
     return _finite(pcm_to_float(values), name), sr, Channels.generic(values.shape[1]), 0.0
+
+
+def check_samples_first(shape: tuple[int, ...], name: str = "x") -> None:
+    """Refuse a bare ``(n, c)`` array that looks like librosa's ``(c, n)`` (the rule of :func:`from_array`).
+
+    Examples
+    --------
+    >>> check_samples_first((22050, 2))
+    >>> check_samples_first((2, 22050))
+    Traceback (most recent call last):
+    ...
+    signalspace._errors.ShapeError: x of shape (2, 22050) read as (n, c) would be 22050 channels of 2 samples; ...
+    """
+    n, c = shape
+    if n > 0 and looks_transposed(c, (n,)):  # no samples: an empty signal, whatever its channels
+        raise ShapeError(
+            f"{name} of shape {tuple(shape)} read as (n, c) would be {c} channels of {n} samples; is it librosa's "
+            f"(c, n)? Pass {name}.T, or a Signal made by ss.audio.from_array({name}, sr) (channel_axis=0)"
+        )
 
 
 def pcm_to_float(values: Any) -> Any:

@@ -370,20 +370,25 @@ def _run_lsqr(problem: _Problem, b: np.ndarray, options: _Options) -> _Run:
     dtype = np.result_type(problem.dtype, b.dtype, np.float64)
     calls = [0]
 
+    # scipy's lsqr/lsmr damp x - x0 when started from x0, not x: a ridge with x0 is stacked like a regularizer
+    stacked = reg is not None or (x0 is not None and damp > 0)
+    reg_forward = (lambda v: v) if reg is None else reg.forward
+    reg_adjoint = (lambda v: v) if reg is None else reg.adjoint
+
     def rmatvec_counted(v: np.ndarray) -> np.ndarray:
         calls[0] += 1  # one adjoint to start, then one per iteration
-        out = problem.adjoint(v[:m]) if reg is None else problem.adjoint(v[:m]) + damp * reg.adjoint(v[m:])
+        out = problem.adjoint(v[:m]) + damp * reg_adjoint(v[m:]) if stacked else problem.adjoint(v)
         if callback is not None and calls[0] > 1:
             callback(Progress(calls[0] - 1, None, math.nan))
         return out
 
-    if reg is None:
+    if not stacked:
         op = ScipyOperator((m, n), matvec=problem.forward, rmatvec=rmatvec_counted, dtype=dtype)
         rhs, solver_damp = b, damp
     else:
-        k = math.prod(reg.data_shape)
+        k = n if reg is None else math.prod(reg.data_shape)
         op = ScipyOperator((m + k, n), dtype=dtype, rmatvec=rmatvec_counted,
-                           matvec=lambda v: np.concatenate([problem.forward(v), damp * reg.forward(v)]))
+                           matvec=lambda v: np.concatenate([problem.forward(v), damp * reg_forward(v)]))
         rhs, solver_damp = np.concatenate([b, np.zeros(k, dtype=b.dtype)]), 0.0
     start = b if x0 is None else b - problem.forward(x0)
     history = [float(np.linalg.norm(start))]

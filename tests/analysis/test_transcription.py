@@ -220,6 +220,15 @@ def test_non_finite_audio_is_named(bad):
         detect_notes(np.full(SR, bad), sr=SR)
 
 
+def test_librosas_channels_first_layout_is_refused_not_read_as_thousands_of_channels():
+    y = np.asarray(synthesize(["A4"], 0.5, sr=SR))[:, 0]
+    with pytest.raises(ss.ShapeError, match=r"librosa's \(c, n\)\? Pass x.T"):
+        detect_notes(np.stack([y, y]), sr=SR)
+    with pytest.raises(ss.ShapeError, match="channel_axis=0"):
+        ss.analysis.piano_roll(np.stack([y, y]), sr=SR)
+    assert [e.note for e in detect_notes(ss.audio.from_array(np.stack([y, y]), SR))] == ["A4"]
+
+
 @pytest.mark.parametrize("sr", [0, -1.0])
 def test_bad_sample_rate(sr):
     with pytest.raises(ss.InvalidParameterError, match="sr"):
@@ -257,13 +266,15 @@ def test_low_sample_rates_use_the_keys_below_the_limit():
 
 
 # ------------------------------------------------------------------ cost grows with the audio, not faster
-def _best_time(fn, repeat=3):
-    times = []
+def _best_times(fns, repeat=5):
+    """Best time of each callable, repetitions interleaved (a load spike on the shared machine hits one run)."""
+    best = [np.inf] * len(fns)
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - t0)
+    return best
 
 
 def test_cost_is_linear_in_the_length_of_the_audio():
@@ -273,11 +284,19 @@ def test_cost_is_linear_in_the_length_of_the_audio():
     long = np.asarray(synthesize(names, list(rng.uniform(0.15, 0.5, 48)), sr=SR, snr_db=20.0, seed=1))[:, 0]
     short = long[: long.size // 8]
     detect_notes(short, sr=SR)  # warm the caches (templates, kernels)
-    ratio = _best_time(lambda: detect_notes(long, sr=SR)) / _best_time(lambda: detect_notes(short, sr=SR))
-    assert ratio <= 10.0, ratio
+    long_time, short_time = _best_times([lambda: detect_notes(long, sr=SR), lambda: detect_notes(short, sr=SR)])
+    assert long_time / short_time <= 10.0, (long_time, short_time)
 
 
 def test_note_event_fields():
     (e,) = detect_notes(synthesize(["A4"], 0.5, sr=SR))
     assert isinstance(e, NoteEvent) and e.note == "A4" and e.hz == pytest.approx(440.0) and e.channel == "M"
-    assert 0 <= e.onset < 0.05 and 0.4 < e.offset < 0.7 and 0.5 < e.strength < 2
+    assert 0 <= e.onset < 0.05 and 0.4 < e.offset < 0.7
+
+
+@pytest.mark.parametrize("amplitude", [1.0, 0.1, 0.01])
+def test_strength_is_the_fundamentals_amplitude(amplitude):
+    t = np.arange(SR) / SR
+    tone = amplitude * np.sin(2 * np.pi * 440.0 * t) * np.minimum(1.0, (1.0 - t) / 0.05)
+    (e,) = detect_notes(tone, sr=SR)
+    assert e.note == "A4" and e.strength == pytest.approx(amplitude, rel=0.05)

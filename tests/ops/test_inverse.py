@@ -55,9 +55,10 @@ def test_depthwise_and_complex_kernel_recovery_over_a_batch():
         np.testing.assert_allclose(fit.x, a, atol=1e-9)
 
 
-@given(st.sampled_from(["lsqr", "lsmr", "cg"]), st.floats(0.05, 3.0), st.booleans(), st.integers(0, 2**31))
-@settings(max_examples=20)
-def test_ridge_equals_the_closed_form(method, damp, signal_side, seed):
+@given(st.sampled_from(["lsqr", "lsmr", "cg"]), st.floats(0.05, 3.0), st.booleans(), st.booleans(),
+       st.integers(0, 2**31))
+@settings(max_examples=30)
+def test_ridge_equals_the_closed_form(method, damp, signal_side, start, seed):
     """min ||A x - b||² + damp² ||x||² equals (AᴴA + damp² I)⁻¹ Aᴴ b with A built independently (reference loop)."""
     rng = np.random.default_rng(seed)
     if signal_side:  # deconvolution: A is the blur, stride 2 (fewer data than unknowns is fine with damp > 0)
@@ -72,7 +73,9 @@ def test_ridge_equals_the_closed_form(method, damp, signal_side, seed):
                       for e in np.eye(12)], axis=1)
     b = rng.standard_normal(M.shape[0])
     expected = np.linalg.solve(M.T @ M + damp**2 * np.eye(M.shape[1]), M.T @ b)
-    fit = ss.ops.lstsq(A_op, b, damp=damp, method=method, tol=1e-12)
+    # a start x0 changes where the solver begins, not the problem (scipy's lsqr/lsmr would damp x - x0)
+    x0 = 5.0 * np.ones(A_op.model_shape) if start else None
+    fit = ss.ops.lstsq(A_op, b, damp=damp, method=method, tol=1e-12, x0=x0)
     np.testing.assert_allclose(fit.x.ravel(), expected, atol=1e-7 * (1 + np.abs(expected).max()))
 
 

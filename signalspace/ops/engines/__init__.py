@@ -22,7 +22,7 @@ import numpy as np
 
 from ..._errors import InvalidParameterError, InvalidTypeError, UnknownNameError
 from ..._validation import check_budget, describe
-from . import direct, fft, im2col, ndimage, nonfinite, numpy1d, oa, separable
+from . import direct, fft, im2col, ndimage, nonfinite, numpy1d, oa, planar, separable
 from .base import Engine, Plan
 from .costs import COSTS, CostTable
 
@@ -33,7 +33,7 @@ __all__ = [
 
 #: The built-in engines, in the order the automatic choice breaks ties.
 BUILTINS: tuple[Engine, ...] = (direct.ENGINE, im2col.ENGINE, fft.ENGINE, numpy1d.ENGINE, ndimage.ENGINE, oa.ENGINE,
-                                separable.ENGINE)
+                                separable.ENGINE, planar.ENGINE)
 
 _ENGINES: dict[str, Engine] = {}
 _generation = [0]  # bumped by (un)register: plans cache their choice per generation
@@ -94,7 +94,7 @@ def methods() -> tuple[str, ...]:
     Examples
     --------
     >>> methods()
-    ('auto', 'direct', 'im2col', 'fft', 'numpy1d', 'ndimage', 'oa', 'separable')
+    ('auto', 'direct', 'im2col', 'fft', 'numpy1d', 'ndimage', 'oa', 'separable', 'planar')
     """
     return ("auto", *_ENGINES)
 

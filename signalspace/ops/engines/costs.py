@@ -74,6 +74,15 @@ class CostTable:
     separable_high_dim_unit: float = 1.1e-9  #: per tap and sample of a pass beyond 3-D
     separable_mix_unit: float = 1e-9  #: per multiply-add of the channel mix
     separable_axis_call: float = 1e-5  #: per axis
+    # -- planar: numba block kernels on channel planes of the padded grid, every core.  Refitted twice under the
+    #    other engineers' load (1.7e-11 / 1.8e-11 per float32 multiply-add, 4.0e-11 / 4.2e-11 float64), as the
+    #    FFT's constants were (on a quiet machine: 0.9e-11, 3 -> 16, 512², k = 7 in 5.4 ms, 227 GFLOP/s, but the
+    #    FFT gains as much).  Crossover with ``fft`` on 3 -> 16, 512²: between k = 11 (planar 13.6 ms, fft ~22 ms)
+    #    and k = 13 (planar 30 ms, fft 22 ms loaded; 48 / 50 ms in another loaded run).
+    planar_single_mac_unit: float = 0.017e-9  #: per multiply-add computed in float32 (padded terms and planes too)
+    planar_double_mac_unit: float = 0.04e-9  #: per multiply-add computed in float64 (complex: real pairs)
+    planar_copy_unit: float = 0.15e-9  #: per value copied into a band's planes (halo included) or out of them
+    planar_call: float = 2e-5  #: per call (threads, layout lookup)
     # -- the 1-D planner (ops.engines.oned): one row of one channel, zero boundary; ss.convolve's fast path
     oned_np_mac_unit: float = 0.18e-9  #: per multiply-add of np.convolve
     oned_np_call: float = 2e-6  #: per np.convolve call

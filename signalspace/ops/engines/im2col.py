@@ -1,7 +1,9 @@
 """``im2col``: patches of the padded input times the kernel matrix, one BLAS GEMM per chunk.
 
 For multi-channel kernels.  Patches are strided, dilated windows of the padded
-input, built in chunks of at most :attr:`Im2col.chunk_bytes` (in cache).
+input, built in chunks of at most :attr:`Im2col.chunk_bytes` (in cache).  BLAS
+runs a chunk's GEMM on one thread unless it is large
+(:attr:`Im2col.parallel_gemm_mnk`; set per call with threadpoolctl).
 
 *Flat* im2col (unit stride, when a padded row is at most :attr:`Im2col.flat_waste`
 times an output row): with the padded input channels first and flattened,
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -28,6 +31,7 @@ import numpy as np
 from ..geometry import ConvGeometry
 from ..padding import fold, pad
 from .base import Plan, PricedEngine, work_counts
+from .blas import PARALLEL_GEMM_MNK, blas_threads, gemm_threads
 from .costs import CostTable
 from .direct import ENGINE as DIRECT
 
@@ -57,10 +61,10 @@ class Im2col(PricedEngine):
     flat_chunk_bytes: int = 2**22
     #: Largest ratio of padded-grid positions to outputs in one leading row for which the flat layout is used.
     flat_waste: float = 1.3
-    #: Largest ``m * n * k`` of one GEMM.  OpenBLAS splits a GEMM over its threads above ``2**18``; many medium
-    #: GEMMs in a row then sync their threads once each, and on a shared machine each sync can wait a time slice
-    #: (13-52 ms instead of 6.7 ms).  The flat layout keeps each GEMM below it.
-    gemm_mnk: int = 2**18
+    #: ``m * n * k`` of a chunk's GEMM from which BLAS runs it on every core; below, on one thread, set per call
+    #: (:func:`~signalspace.ops.engines.blas.blas_threads`): OpenBLAS's own threads on cache-sized GEMMs cost 3-7x
+    #: on a shared machine (3 -> 16, 512², k = 3: 57.7 ms against 8.1 ms on one thread).
+    parallel_gemm_mnk: float = PARALLEL_GEMM_MNK
 
     def applicable(self, plan: Plan) -> bool:
         """Always (the adjoint falls back on ``direct`` where no im2col correlation gives it)."""
@@ -88,9 +92,9 @@ class Im2col(PricedEngine):
                     "im2col_flat_tap_call": tap_calls, "im2col_call": 1}
         return {"im2col_patch_unit": taps * n_out * c, "im2col_gemm_unit": taps * n_out * c * c_out, "im2col_call": 1}
 
-    def _gemm_rows(self, kn: int) -> int:
-        """Rows of one single-threaded GEMM whose other two sizes multiply to ``kn``."""
-        return max(64, self.gemm_mnk // max(kn, 1))
+    def _blas(self, m: int, kn: int) -> AbstractContextManager:
+        """BLAS threads for GEMMs of ``m`` rows whose other two sizes multiply to ``kn``."""
+        return blas_threads(gemm_threads(m * kn, self.parallel_gemm_mnk))
 
     def _flat_layout(self, plan: Plan) -> tuple[list[int], int, int, int]:
         """``(tap offsets, leading-row stride S0, padded size, rows per chunk)`` of the flat im2col."""
@@ -115,7 +119,7 @@ class Im2col(PricedEngine):
         return [(b, r, min(r + rows, n0)) for b in range(nb) for r in range(0, n0, rows)]
 
     def _flat_forward(self, x: np.ndarray, plan: Plan) -> np.ndarray:
-        """Forward of the flat layout: contiguous patch rows, single-threaded GEMMs."""
+        """Forward of the flat layout: contiguous patch rows, one GEMM per chunk."""
         g = plan.geometry
         xp = pad(x, g)
         nb, c_in = xp.shape[0], xp.shape[-1]
@@ -129,19 +133,17 @@ class Im2col(PricedEngine):
         for b in range(nb):
             xf[b, :, :total] = xp[b].reshape(total, c_in).T
         y = np.empty((nb, *out_shape, c_out), dtype=plan.dtype)
-        step = self._gemm_rows(w.shape[0] * c_out)
-
         buf = np.empty((len(offsets) * c_in, rows * s0), dtype=plan.dtype)
         res = np.empty((rows * s0, c_out), dtype=plan.dtype)
-        for b, start, stop in self._flat_tasks(plan, nb, rows):
-            n, q0 = (stop - start) * s0, start * s0
-            cols = buf[:, :n] if n == buf.shape[1] else np.empty((buf.shape[0], n), dtype=plan.dtype)
-            for t, off in enumerate(offsets):
-                cols[t * c_in : (t + 1) * c_in] = xf[b, :, q0 + off : q0 + off + n]
-            part = res[:n]
-            for lo in range(0, n, step):
-                np.matmul(cols[:, lo : lo + step].T, w, out=part[lo : lo + step])
-            y[b, start:stop] = part.reshape(stop - start, *inner, c_out)[keep]
+        with self._blas(rows * s0, w.shape[0] * c_out):
+            for b, start, stop in self._flat_tasks(plan, nb, rows):
+                n, q0 = (stop - start) * s0, start * s0
+                cols = buf[:, :n] if n == buf.shape[1] else np.empty((buf.shape[0], n), dtype=plan.dtype)
+                for t, off in enumerate(offsets):
+                    cols[t * c_in : (t + 1) * c_in] = xf[b, :, q0 + off : q0 + off + n]
+                part = res[:n]
+                np.matmul(cols.T, w, out=part)
+                y[b, start:stop] = part.reshape(stop - start, *inner, c_out)[keep]
         return y
 
     def _flat_adjoint(self, y: np.ndarray, plan: Plan) -> np.ndarray:
@@ -152,26 +154,23 @@ class Im2col(PricedEngine):
         c_in, c_out = a.shape[-2], a.shape[-1]
         if plan.depthwise:
             c_in = c_out = y.shape[-1]
-        # (taps * c_in, c_out), column-major: OpenBLAS then runs w @ y.T single-threaded in 4.2 ms instead of 6.5 ms
+        # (taps * c_in, c_out), column-major: OpenBLAS then runs w @ y.T on one thread in 4.2 ms instead of 6.5 ms
         # (3 -> 16, 512^2, k=3, float32; the forward's GEMM takes 3.0 ms)
         w = np.asfortranarray(a.reshape(-1, c_out).conj())
         offsets, s0, total, rows = self._flat_layout(plan)
         out_shape, inner = g.output_shape, g.padded_shape[1:]
         keep = (slice(None), *(slice(0, o) for o in out_shape[1:]), slice(None))
-        step = self._gemm_rows(w.shape[0] * c_out)
-
         gf = np.zeros((nb, c_in, total + s0 + offsets[-1]), dtype=plan.dtype)
         ypw = np.zeros((rows, *inner, c_out), dtype=plan.dtype)  # y on the padded grid: zeros where it wraps
         zt = np.empty((len(offsets) * c_in, rows * s0), dtype=plan.dtype)
-        for b, start, stop in self._flat_tasks(plan, nb, rows):
-            n, q0 = (stop - start) * s0, start * s0
-            ypw[: stop - start][keep] = y[b, start:stop]
-            part = zt[:, :n] if n == zt.shape[1] else np.empty((zt.shape[0], n), dtype=plan.dtype)
-            flat = ypw[: stop - start].reshape(n, c_out).T
-            for lo in range(0, n, step):
-                np.matmul(w, flat[:, lo : lo + step], out=part[:, lo : lo + step])
-            for t, off in enumerate(offsets):
-                gf[b, :, q0 + off : q0 + off + n] += part[t * c_in : (t + 1) * c_in]
+        with self._blas(rows * s0, w.shape[0] * c_out):
+            for b, start, stop in self._flat_tasks(plan, nb, rows):
+                n, q0 = (stop - start) * s0, start * s0
+                ypw[: stop - start][keep] = y[b, start:stop]
+                part = zt[:, :n] if n == zt.shape[1] else np.empty((zt.shape[0], n), dtype=plan.dtype)
+                np.matmul(w, ypw[: stop - start].reshape(n, c_out).T, out=part)
+                for t, off in enumerate(offsets):
+                    gf[b, :, q0 + off : q0 + off + n] += part[t * c_in : (t + 1) * c_in]
         # fold slices (and for non-constant boundaries adds) the core; channels go back last one at a time
         gp = fold(gf[:, :, :total].reshape(nb, c_in, *g.padded_shape), g, first=2)
         if c_in > 8:
@@ -205,11 +204,12 @@ class Im2col(PricedEngine):
         y = np.empty((nb, *out_shape, c_out), dtype=plan.dtype)
         row_bytes = math.prod(out_shape[1:]) * plan.taps * c_in * plan.dtype.itemsize
         rows = max(1, self.chunk_bytes // max(row_bytes, 1))
-        for b in range(nb):
-            for start in range(0, out_shape[0], rows):
-                stop = min(start + rows, out_shape[0])
-                cols = windows[b, start:stop].reshape(-1, w.shape[0])
-                y[b, start:stop] = (cols @ w).reshape(stop - start, *out_shape[1:], c_out)
+        with self._blas(rows * math.prod(out_shape[1:]), w.shape[0] * c_out):
+            for b in range(nb):
+                for start in range(0, out_shape[0], rows):
+                    stop = min(start + rows, out_shape[0])
+                    cols = windows[b, start:stop].reshape(-1, w.shape[0])
+                    y[b, start:stop] = (cols @ w).reshape(stop - start, *out_shape[1:], c_out)
         return y
 
     def adjoint(self, y: np.ndarray, plan: Plan) -> np.ndarray:
