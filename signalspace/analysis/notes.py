@@ -38,12 +38,13 @@ class NoteEvent:
     onset, offset : float
         Start and end in seconds.
     note : str
-        Note name with sharps (``"G#6"``).
+        Note name, with sharps (``"G#6"``) or in the key signature given to
+        :func:`~signalspace.analysis.detect_notes` (``key="Ab:maj"``: ``"Ab6"``).
     hz : float
         Equal-tempered frequency of the key.
     strength : float
-        Peak envelope of the key's matched filter (about the amplitude of the
-        note's fundamental).
+        Peak envelope of the key's matched filter near the onset (about the
+        amplitude of the note's fundamental: a unit sinusoid gives 1).
     channel : str
         Name of the audio channel it was found in.
 

@@ -120,12 +120,28 @@ class SuperFlux:
     which would make a block's values depend on the block.  The first
     ``lag + n_fft // (2 * hop)`` frames are 0, as in librosa (the silence
     before the signal is no reference for a difference).
+
+    Examples
+    --------
+    >>> from signalspace.analysis import SuperFlux
+    >>> SuperFlux().shift(hop_length=256), SuperFlux(lag=1).halo(hop_length=256)
+    (4, 2304)
+    >>> SuperFlux(lag=0)
+    Traceback (most recent call last):
+    ...
+    signalspace._errors.InvalidParameterError: SuperFlux.lag must be an integer >= 1, got 0
     """
 
     n_fft: int = 2048
     n_mels: int = 128
     lag: int = 2
     max_size: int = 3
+
+    def __post_init__(self) -> None:
+        for name in ("n_fft", "n_mels", "lag", "max_size"):
+            positive_int(getattr(self, name), f"SuperFlux.{name}")
+        if self.n_fft < 16:
+            raise InvalidParameterError(f"SuperFlux.n_fft must be at least 16 samples, got {self.n_fft}")
 
     def shift(self, hop_length: int) -> int:
         """Frames between a difference's later spectrum frame and the novelty frame it is placed at."""
