@@ -9,6 +9,7 @@ from dataclasses import astuple, dataclass, fields
 from typing import Any
 
 from .._errors import FileFormatError
+from .._io import atomic_path
 
 __all__ = ["NoteEvent", "NoteTable"]
 
@@ -18,8 +19,6 @@ def _write_text(path: Any, text: str, name: str) -> None:
 
     OS errors (no permission, disk full) become a FileFormatError naming ``name``.
     """
-    from .._io import atomic_path
-
     try:
         with atomic_path(path, name) as tmp:
             tmp.write_text(text, encoding="utf-8", newline="")

@@ -32,7 +32,7 @@ from .._validation import finite_float, positive_int
 from ..domain import Axis, Channels, Domain
 from ..domains.audio import audio_samples, check_samples_first, pcm_to_float
 from ..domains.pianoroll import KIND as ROLL_KIND
-from ..signal import Signal
+from ..signal import Signal, is_lazy
 from .pitch import (
     _MIDI_A0,
     N_KEYS,
@@ -354,8 +354,6 @@ def _lazy_audio(x: Any, sr: float | None) -> tuple[Any, float, Channels, float] 
     Returns the dask values ``(n, c)``, the sample rate, the channels and the
     start time of a dask-backed audio Signal (or of a dask array given with ``sr``).
     """
-    from ..signal import is_lazy
-
     if isinstance(x, Signal):
         if not x.is_lazy:
             return None

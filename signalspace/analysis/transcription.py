@@ -700,7 +700,7 @@ def _run(
 
 def _computed(values: Any) -> np.ndarray:
     if hasattr(values, "chunks"):
-        from ..parallel import compute
+        from ..parallel import compute  # dask is optional: imported only for dask audio
 
         (values,) = compute(values)
     return np.asarray(values)
