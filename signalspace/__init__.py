@@ -85,4 +85,4 @@ _hooks.connect("conv_adjoint_dask", lazy_function("signalspace.parallel", "conv_
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted(__all__)

@@ -537,6 +537,11 @@ class Signal(NDArrayOperatorsMixin):
         if dim is None and axis is None:
             positions = list(range(len(dims)))
         elif dim is not None:
+            if isinstance(dim, numbers.Integral) or not isinstance(dim, (str, Sequence)):
+                raise InvalidTypeError(
+                    f"{name}: dim must be a dim name or a sequence of names of {list(dims)}, got {describe(dim)}; "
+                    "use axis= for positions"
+                )
             names = [dim] if isinstance(dim, str) else list(dim)
             unknown = [d for d in names if d not in dims]
             if unknown:

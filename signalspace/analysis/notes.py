@@ -9,6 +9,7 @@ from dataclasses import astuple, dataclass, fields
 from typing import Any
 
 from .._errors import FileFormatError
+from .._io import atomic_path
 
 __all__ = ["NoteEvent", "NoteTable"]
 
@@ -18,8 +19,6 @@ def _write_text(path: Any, text: str, name: str) -> None:
 
     OS errors (no permission, disk full) become a FileFormatError naming ``name``.
     """
-    from .._io import atomic_path
-
     try:
         with atomic_path(path, name) as tmp:
             tmp.write_text(text, encoding="utf-8", newline="")
@@ -38,12 +37,13 @@ class NoteEvent:
     onset, offset : float
         Start and end in seconds.
     note : str
-        Note name with sharps (``"G#6"``).
+        Note name, with sharps (``"G#6"``) or in the key signature given to
+        :func:`~signalspace.analysis.detect_notes` (``key="Ab:maj"``: ``"Ab6"``).
     hz : float
         Equal-tempered frequency of the key.
     strength : float
-        Peak envelope of the key's matched filter (about the amplitude of the
-        note's fundamental).
+        Peak envelope of the key's matched filter near the onset (about the
+        amplitude of the note's fundamental: a unit sinusoid gives 1).
     channel : str
         Name of the audio channel it was found in.
 

@@ -32,7 +32,7 @@ from .._validation import finite_float, positive_int
 from ..domain import Axis, Channels, Domain
 from ..domains.audio import audio_samples, check_samples_first, pcm_to_float
 from ..domains.pianoroll import KIND as ROLL_KIND
-from ..signal import Signal
+from ..signal import Signal, is_lazy
 from .pitch import (
     _MIDI_A0,
     N_KEYS,
@@ -120,12 +120,28 @@ class SuperFlux:
     which would make a block's values depend on the block.  The first
     ``lag + n_fft // (2 * hop)`` frames are 0, as in librosa (the silence
     before the signal is no reference for a difference).
+
+    Examples
+    --------
+    >>> from signalspace.analysis import SuperFlux
+    >>> SuperFlux().shift(hop_length=256), SuperFlux(lag=1).halo(hop_length=256)
+    (4, 2304)
+    >>> SuperFlux(lag=0)
+    Traceback (most recent call last):
+    ...
+    signalspace._errors.InvalidParameterError: SuperFlux.lag must be an integer >= 1, got 0
     """
 
     n_fft: int = 2048
     n_mels: int = 128
     lag: int = 2
     max_size: int = 3
+
+    def __post_init__(self) -> None:
+        for name in ("n_fft", "n_mels", "lag", "max_size"):
+            positive_int(getattr(self, name), f"SuperFlux.{name}")
+        if self.n_fft < 16:
+            raise InvalidParameterError(f"SuperFlux.n_fft must be at least 16 samples, got {self.n_fft}")
 
     def shift(self, hop_length: int) -> int:
         """Frames between a difference's later spectrum frame and the novelty frame it is placed at."""
@@ -338,8 +354,6 @@ def _lazy_audio(x: Any, sr: float | None) -> tuple[Any, float, Channels, float] 
     Returns the dask values ``(n, c)``, the sample rate, the channels and the
     start time of a dask-backed audio Signal (or of a dask array given with ``sr``).
     """
-    from ..signal import is_lazy
-
     if isinstance(x, Signal):
         if not x.is_lazy:
             return None

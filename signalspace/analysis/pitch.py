@@ -34,6 +34,7 @@ from .._errors import InvalidParameterError, InvalidTypeError, ShapeError
 from .._validation import describe, finite_float, one_of, positive_int
 from ..domain import Axis, Channels, Domain
 from ..domains.audio import audio_samples
+from ..ops.conv import Conv
 from ..signal import Signal
 from .synth import note_hz, note_name
 
@@ -267,8 +268,6 @@ class PianoBank:
         On real audio it computes the same numbers as the complex Conv, at half
         the cost.
         """
-        from ..ops.conv import Conv
-
         kernels = self.kernels
         if pairs:
             if not self.quadrature:

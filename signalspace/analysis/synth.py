@@ -18,6 +18,7 @@ import numpy as np
 
 from .._errors import InvalidParameterError, InvalidTypeError, UnknownNameError
 from .._validation import describe, finite_float, positive_int
+from ..domains.audio import from_array
 from ..signal import Signal
 
 __all__ = ["note_hz", "note_name", "synthesize"]
@@ -223,7 +224,5 @@ def synthesize(
     if target_peak is not None and largest > 0:
         gain = target_peak / largest
         out *= gain
-    from ..domains.audio import from_array
-
     signal = from_array(out, sr, layout="mono")
     return signal.replace(attrs={**signal.attrs, "score": tuple(score), "gain": gain})

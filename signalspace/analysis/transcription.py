@@ -93,6 +93,12 @@ class DetectionParams:
         Multiplicative updates of the activations per factorisation.
     floor_db : float, default -30.0
         Level (dB relative to the recording's loudest activation) at which a key is on with probability 1/2.
+    silence_db : float, default -70.0
+        Frames whose loudest key is this far (dB) below the recording's loudest are silence: no activation is
+        computed for them (at ``floor_db`` - 40 dB, a key's on-probability is below 1e-3).
+    silence_level : float, default 1e-6
+        A channel whose loudest key envelope stays below this (the roll's units: a unit sinusoid gives 1, so
+        about -120 dB of full scale) is silent: no notes.
     relative_db : float, default -15.0
         Level relative to the loudest activation within ``relative_window`` at which a key is on with
         probability 1/2 (a note much weaker than the notes around it is what their partials leave over).
@@ -107,7 +113,11 @@ class DetectionParams:
     onset : SuperFlux
         The onset novelty's settings.
     onset_prominence : float, default 0.1
-        Prominence (relative to the novelty's 99th percentile) of a novelty peak that is a candidate onset.
+        Prominence (relative to the novelty's ``onset_reference`` percentile) of a novelty peak that is a
+        candidate onset.
+    onset_reference : float, default 99.0
+        Percentile of the novelty that prominences are measured against (not its maximum, so that one
+        exceptional onset does not hide the others).
     rise_fraction : float, default 0.1
         Where a rise starts: the first frame before a peak from which the curve stays above this fraction of
         the peak (novelty peaks: the onset candidates; a key's envelope: where a note's onset is searched
@@ -158,6 +168,8 @@ class DetectionParams:
     sparsity: float = 1.0
     iterations: int = 20
     floor_db: float = -30.0
+    silence_db: float = -70.0
+    silence_level: float = 1e-6
     relative_db: float = -15.0
     relative_window: float = 0.1
     slope_db: float = 6.0
@@ -166,6 +178,7 @@ class DetectionParams:
     min_duration: float = 0.05
     onset: SuperFlux = field(default_factory=SuperFlux)
     onset_prominence: float = 0.1
+    onset_reference: float = 99.0
     rise_fraction: float = 0.1
     onset_tolerance: float = 0.05
     reattack_ratio: float = 1.5
@@ -180,7 +193,7 @@ class DetectionParams:
 
     def __post_init__(self) -> None:
         positive_ints = ("hop_length", "n_partials", "iterations", "profile_band")
-        positive = ("resolution", "relative_window", "slope_db", "reattack_ratio", "dip_ratio")
+        positive = ("resolution", "relative_window", "slope_db", "reattack_ratio", "dip_ratio", "silence_level")
         non_negative = (
             "prior_decay", "sparsity", "min_duration", "onset_prominence", "onset_tolerance", "attack_time",
             "fusion_window", "profile_prior", "profile_smoothness",
@@ -205,6 +218,10 @@ class DetectionParams:
                 raise InvalidParameterError(f"{where} must be finite, got {value}")
             if f.name in ("stay_on", "stay_off", "rise_fraction") and not 0 < value < 1:
                 raise InvalidParameterError(f"{where} must be in (0, 1), got {value}")
+            if f.name in ("floor_db", "silence_db", "relative_db", "fundamental_db") and value > 0:
+                raise InvalidParameterError(f"{where} is a level below a reference and must be <= 0 dB, got {value}")
+            if f.name == "onset_reference" and not 0 < value <= 100:
+                raise InvalidParameterError(f"{where} must be a percentile in (0, 100], got {value}")
             if f.name in positive and value <= 0:
                 raise InvalidParameterError(f"{where} must be > 0, got {value}")
             if f.name in non_negative and value < 0:
@@ -264,14 +281,13 @@ def _activations(roll: np.ndarray, templates: np.ndarray, params: DetectionParam
     """Non-negative ``A`` with ``roll ~ A @ templates`` (KL divergence plus an L1 penalty), in float32.
 
     Frames are independent given the templates: they are solved in blocks, and
-    frames whose loudest key is 40 dB below ``floor_db`` (silence, for this
-    purpose) get no activation at all.
+    frames whose loudest key is below ``silence_db`` get no activation at all.
     """
     eps = np.float32(1e-9)
     w = templates.astype(np.float32)
     denominator = w.sum(axis=1)[None, :] + np.float32(params.sparsity * scale) + eps
     out = np.zeros((roll.shape[0], w.shape[0]), dtype=np.float32)
-    audible = np.flatnonzero(roll.max(axis=1) > 10 ** ((params.floor_db - 40) / 20))
+    audible = np.flatnonzero(roll.max(axis=1) > 10 ** (params.silence_db / 20))
     block = 4096
     with threadpool_limits(1, user_api="blas"):  # (4096 x 88) @ (88 x 88): threads cost more than they give
         for i in range(0, audible.size, block):
@@ -347,8 +363,9 @@ def _segments(activations: np.ndarray, params: DetectionParams, dt: float) -> li
 def _onset_candidates(novelty: np.ndarray, params: DetectionParams) -> np.ndarray:
     """Frames where onsets start: novelty peaks moved back to the start of their rise.
 
-    A peak's prominence is measured against the novelty's 99th percentile, not
-    its maximum, so that one exceptional onset does not hide the others.  The start of a
+    A peak's prominence is measured against the novelty's ``onset_reference``
+    percentile, not its maximum, so that one exceptional onset does not hide
+    the others.  The start of a
     peak's rise is the first frame of the run before it where the novelty is at
     least ``rise_fraction`` of the peak (:func:`librosa.onset.onset_backtrack`
     goes back to the previous local minimum instead, which a slow ramp of
@@ -356,7 +373,7 @@ def _onset_candidates(novelty: np.ndarray, params: DetectionParams) -> np.ndarra
     """
     from scipy.signal import find_peaks
 
-    top = float(np.percentile(novelty, 99)) if novelty.size else 0.0
+    top = float(np.percentile(novelty, params.onset_reference)) if novelty.size else 0.0
     if top <= 0:
         return np.zeros(0, dtype=int)
     peaks, properties = find_peaks(novelty / top, prominence=params.onset_prominence)
@@ -373,7 +390,7 @@ def _onset_candidates(novelty: np.ndarray, params: DetectionParams) -> np.ndarra
 
 def _place_onsets(
     segments: list[Segment], roll: np.ndarray, candidates: np.ndarray, lead: np.ndarray, params: DetectionParams,
-    dt: float,
+    dt: float, activations: np.ndarray, templates: np.ndarray,
 ) -> list[Segment]:
     """Split segments at re-attacks and move each one's start to its onset (see the module docstring, step 5)."""
     tolerance = round(params.onset_tolerance / dt)
@@ -385,6 +402,10 @@ def _place_onsets(
         by_key.setdefault(s.key, []).append(s)
     for k, runs in by_key.items():
         env = roll[:, k]
+        # the share of key k's envelope that its own note explains (the factorisation's soft mask): a rise of
+        # the key that another note's partial explains is not this note's onset
+        model = activations @ templates[:, k] + 1e-12
+        share = activations[:, k] * templates[k, k] / model
         reach = max(1, round(lead[k] / dt))
         pieces = []
         for s in sorted(runs, key=lambda s: s.start):
@@ -407,8 +428,10 @@ def _place_onsets(
             previous = max(previous, start - reach - tolerance - attack)
             top = start + int(window.argmax())
             peak = float(env[top])
-            # the note's rise: back from its peak while the envelope keeps falling (a note that starts on another
-            # note's partial rises from that partial's level, not from zero)
+            # the note's rise, back from its peak: where it is at half the peak (a centred kernel's envelope of a
+            # sudden onset is at exactly half there: not a tunable), then where it starts (rise_fraction); the
+            # start is searched only while the envelope keeps falling (a note that starts on another note's
+            # partial rises from that partial's level, not from zero)
             t = top
             while t > previous and env[t - 1] >= 0.5 * peak:
                 t -= 1
@@ -420,7 +443,8 @@ def _place_onsets(
             # not an onset before a re-attack: from the onset to the peak the envelope rises as one note, never
             # falling by dip_ratio below what it reached (a note on another note's partial rises again from
             # that partial's decay)
-            near = np.array([c for c in near if _one_rise(env[c : top + 1], params.dip_ratio)], dtype=int)
+            near = np.array([c for c in near if _one_rise(env[c : top + 1], params.dip_ratio)
+                             and share[c : c + reach + tolerance + 1].max(initial=0.0) >= 0.5], dtype=int)
             if near.size:
                 onset = int(near[0])
             elif t == 0 and env[0] >= 0.5 * peak:  # sounding when the recording starts
@@ -499,7 +523,7 @@ def _transcribe(roll: np.ndarray, novelty: np.ndarray, spec: _Features, first_mi
     """The notes of one channel's roll ``(frames, keys)`` and novelty ``(frames,)``."""
     n_keys = roll.shape[1]
     peak = float(roll.max()) if roll.size else 0.0
-    if not np.isfinite(peak) or peak <= 1e-6:
+    if not np.isfinite(peak) or peak <= params.silence_level:
         return []
     roll = roll / peak
     scale = float(roll.mean())
@@ -513,7 +537,9 @@ def _transcribe(roll: np.ndarray, novelty: np.ndarray, spec: _Features, first_mi
         templates = _templates(responses, amplitudes)
         activations = _activations(roll, templates, params, scale)
         activations /= max(float(activations.max()), 1e-12)
-        segments = _place_onsets(_segments(activations, params, dt), roll, candidates, lead, params, dt)
+        segments = _place_onsets(
+            _segments(activations, params, dt), roll, candidates, lead, params, dt, activations, templates
+        )
         # a note is heard at its fundamental: a key whose activation comes only from what would be its partials
         # (a chord's notes read as partials of a note below them) is not a note, and must not fuse them
         threshold = 10 ** (params.fundamental_db / 20)
@@ -674,7 +700,7 @@ def _run(
 
 def _computed(values: Any) -> np.ndarray:
     if hasattr(values, "chunks"):
-        from ..parallel import compute
+        from ..parallel import compute  # dask is optional: imported only for dask audio
 
         (values,) = compute(values)
     return np.asarray(values)

@@ -38,6 +38,7 @@ from .._validation import describe, finite_float, one_of, positive_int
 from ..domain import Channels, Domain
 from ..signal import Signal
 from .base import LinearOperator
+from .engines.base import WORKERS
 from .kernel import AUTO
 
 __all__ = ["GRAM_CHECK_MACS", "METHODS", "Progress", "Solution", "lstsq", "wiener"]
@@ -622,8 +623,6 @@ def wiener(
     lam = _balance(balance, spatial, real)
 
     from scipy import fft as sfft
-
-    from .engines.base import WORKERS
 
     transform = sfft.rfftn if real else sfft.fftn
     columns = _circulant_columns(conv, spatial, dtype)

@@ -124,3 +124,14 @@ def test_roll_errors_are_named():
     x[500, 1] = np.nan
     with pytest.raises(ss.InvalidParameterError, match=r"finite audio samples.*sample 500 of channel 1"):
         piano_roll(x, sr=SR)
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [({"lag": 0}, ss.InvalidParameterError), ({"max_size": 0}, ss.InvalidParameterError),
+     ({"n_fft": 3}, ss.InvalidParameterError), ({"n_fft": 2.5}, ss.InvalidTypeError),
+     ({"n_mels": 0}, ss.InvalidParameterError)],
+)
+def test_superflux_options_are_checked(options, error):
+    with pytest.raises(error, match=f"SuperFlux.{next(iter(options))}"):
+        SuperFlux(**options)
