@@ -27,7 +27,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".signalspace-installed"
-EXTRAS = "test,dask,docs"
+EXTRAS = "test,dask,zarr,docs"
 HEADLINE = ROOT / "examples" / "audio" / "plot_listening_to_convolutions.py"
 OUT = ROOT / "out"
 

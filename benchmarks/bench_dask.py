@@ -14,11 +14,19 @@ memory (``ru_maxrss`` of that child, from :func:`os.wait4`) is its own:
    true convolution) -> ``save_streaming``;
 3. *in memory*: ``soundfile.read`` of the whole file -> ``scipy.signal.oaconvolve``
    per channel -> ``soundfile.write``; the oaconvolve time alone is the peer;
-4. compare both output files block by block (max |difference| / max |value|).
+4. *zarr -> zarr* (when zarr is installed): the source is first copied to a
+   zarr store (not timed), then ``ss.load(store, chunks=...)`` -> ``conv_dask``
+   -> ``ss.save(y, "out.zarr")`` (atomic, chunk by chunk);
+5. compare the output files block by block (max |difference| / max |value|);
+6. graph construction: the chunked conv of a lazy array of ``--graph-chunks``
+   chunks (100 000 by default) and what a streamed save prepares before any
+   work (one optimized graph, one task handle per block), per chunk.
 
 Targets (issue 7): peak memory of the chunked path <= 25 % of the in-memory
 path's; its wall time (read + convolve + write) <= 1.5x the in-memory
-oaconvolve alone; outputs equal (float32 rounding).
+oaconvolve alone; outputs equal (float32 rounding).  Issue 14: the zarr -> zarr
+path within the same memory bound (<= 25 % of in-memory); graph construction
+<= 0.1 ms per chunk (the audit measured 1.3 ms: 133 s for 100 000 chunks).
 
 ``cases()`` gives the benchmark runner (benchmarks/run.py) an in-process case
 of the same pipeline on one minute of audio held in memory (time only).
@@ -27,6 +35,8 @@ of the same pipeline on one minute of audio held in memory (time only).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.util
 import json
 import os
 import shutil
@@ -83,6 +93,49 @@ def run_chunked(src: str, dst: str, chunk_frames: int) -> dict:
     return {"total": time.perf_counter() - t0}
 
 
+def to_zarr(src: str, dst: str, chunk_frames: int) -> dict:
+    """Copy the source WAV into a zarr store of ``chunk_frames``-frame chunks (the zarr path's input)."""
+    import signalspace as ss
+    from signalspace.domains._audio_stream import load_lazy
+
+    t0 = time.perf_counter()
+    ss.save(load_lazy(src, chunks=chunk_frames), dst)
+    return {"total": time.perf_counter() - t0}
+
+
+def run_zarr(src: str, dst: str, chunk_frames: int) -> dict:
+    import dask.array  # noqa: F401  (imports outside the timing, as the in-memory path's)
+    import zarr  # noqa: F401
+
+    import signalspace as ss
+    from signalspace.parallel import conv_dask
+
+    t0 = time.perf_counter()
+    x = ss.load(src, chunks={"time": chunk_frames})
+    conv = ss.Conv(kernel(), padding="same", flip=True)
+    ss.save(x.replace(values=conv_dask(conv, x.values)), dst)
+    return {"total": time.perf_counter() - t0}
+
+
+def graph_seconds(n_chunks: int, chunk_frames: int = 1024) -> dict:
+    """Seconds to build the chunked conv's graph of ``n_chunks`` chunks and to prepare its streamed save."""
+    import dask.array as da
+
+    import signalspace as ss
+    from signalspace.parallel import conv_dask
+
+    x = da.zeros((n_chunks * chunk_frames, 2), chunks=(chunk_frames, 2), dtype=np.float32)
+    conv = ss.Conv(kernel(), padding="same", flip=True)
+    t0 = time.perf_counter()
+    y = conv_dask(conv, x)
+    t1 = time.perf_counter()
+    # what save_streaming does before the first block is computed: the block keys and the first group's cull
+    graph, keys = y.__dask_graph__(), [row[0] for row in y.__dask_keys__()]
+    dict(graph.cull(set(keys[:2])))
+    t2 = time.perf_counter()
+    return {"conv": t1 - t0, "save": t2 - t1, "tasks": len(graph)}
+
+
 def run_in_memory(src: str, dst: str) -> dict:
     import scipy.signal
     import soundfile as sf
@@ -101,17 +154,24 @@ def run_in_memory(src: str, dst: str) -> dict:
 
 
 def compare(a: str, b: str) -> dict:
+    """Block by block comparison of output ``a`` (a WAV file or a zarr store) with the WAV file ``b``."""
     import soundfile as sf
 
     worst, scale = 0.0, 0.0
-    with sf.SoundFile(a) as fa, sf.SoundFile(b) as fb:
-        if fa.frames != fb.frames or fa.channels != fb.channels:
+    store = None
+    if a.endswith(".zarr"):
+        import signalspace as ss
+
+        store = ss.load(a, chunks={}).values
+    with sf.SoundFile(b) as fb, (sf.SoundFile(a) if store is None else contextlib.nullcontext()) as fa:
+        frames = store.shape[0] if store is not None else fa.frames
+        channels = store.shape[1] if store is not None else fa.channels
+        if frames != fb.frames or channels != fb.channels:
             return {"equal_shape": False}
-        while True:
-            xa = fa.read(BLOCK, dtype="float64")
+        for start in range(0, frames, BLOCK):
             xb = fb.read(BLOCK, dtype="float64")
-            if len(xa) == 0:
-                break
+            xa = np.asarray(store[start : start + BLOCK], dtype=np.float64) if store is not None else fa.read(
+                BLOCK, dtype="float64")
             worst = max(worst, float(np.abs(xa - xb).max()))
             scale = max(scale, float(np.abs(xb).max()))
     return {"equal_shape": True, "max_abs_diff": worst, "max_abs": scale, "relative": worst / max(scale, 1e-30)}
@@ -134,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--chunk-frames", type=int, default=CHUNK_FRAMES)
     parser.add_argument("--tmpdir", default=None)
-    parser.add_argument("--child", choices=["chunked", "memory"], help=argparse.SUPPRESS)
+    parser.add_argument("--graph-chunks", type=int, default=100_000)
+    parser.add_argument("--child", choices=["chunked", "memory", "to-zarr", "zarr"], help=argparse.SUPPRESS)
     parser.add_argument("--src", help=argparse.SUPPRESS)
     parser.add_argument("--dst", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -144,13 +205,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.child == "memory":
         print(json.dumps(run_in_memory(args.src, args.dst)))
         return 0
+    if args.child == "to-zarr":
+        print(json.dumps(to_zarr(args.src, args.dst, args.chunk_frames)))
+        return 0
+    if args.child == "zarr":
+        print(json.dumps(run_zarr(args.src, args.dst, args.chunk_frames)))
+        return 0
 
     size = args.minutes * 60 * SR * 2 * 4
     workdir = tempfile.mkdtemp(prefix="ss-bench-dask-", dir=args.tmpdir)
     free = shutil.disk_usage(workdir).free
-    if free < 3.2 * size:
+    if free < 5.2 * size:
         shutil.rmtree(workdir)
-        print(f"not enough temporary disk in {workdir}: {free / 2**30:.1f} GiB free, need {3.2 * size / 2**30:.1f}")
+        print(f"not enough temporary disk in {workdir}: {free / 2**30:.1f} GiB free, need {5.2 * size / 2**30:.1f}")
         return 1
     start = time.perf_counter()
     try:
@@ -167,8 +234,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"in memory: {memory['total']:.1f} s (read {memory['read']:.1f}, oaconvolve {memory['oaconvolve']:.1f}, "
               f"write {memory['write']:.1f}), peak RSS {rss_memory:.0f} MiB", flush=True)
         check = compare(a, b)
+        zarr_run = None
+        if importlib.util.find_spec("zarr") is not None:
+            store_in, store_out = os.path.join(workdir, "source.zarr"), os.path.join(workdir, "chunked.zarr")
+            copied, _ = _child(["--child", "to-zarr", "--src", src, "--dst", store_in,
+                                "--chunk-frames", str(args.chunk_frames)])
+            zarr_run, rss_zarr = _child(["--child", "zarr", "--src", store_in, "--dst", store_out,
+                                         "--chunk-frames", str(args.chunk_frames)])
+            print(f"zarr->zarr: {zarr_run['total']:.1f} s, peak RSS {rss_zarr:.0f} MiB (source copied to zarr in "
+                  f"{copied['total']:.1f} s)", flush=True)
+            zarr_check = compare(store_out, b)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    graph = graph_seconds(args.graph_chunks)
+    per_chunk = (graph["conv"] + graph["save"]) / args.graph_chunks
+    print(f"graph of {args.graph_chunks} chunks: conv {graph['conv']:.2f} s, save preparation {graph['save']:.2f} s "
+          f"({graph['tasks']} tasks)", flush=True)
     mem_ratio = rss_chunked / rss_memory
     time_ratio = chunked["total"] / memory["oaconvolve"]
     rows = [
@@ -181,6 +262,18 @@ def main(argv: list[str] | None = None) -> int:
         ("max |diff| / max |y|", f"{check.get('max_abs_diff', float('nan')):.2e}",
          f"{check.get('relative', float('nan')):.1e}", "<= 1e-6", check.get("relative", 1.0) <= 1e-6),
     ]
+    rows.append(("graph construction per chunk (conv + save prep.)", f"{args.graph_chunks} chunks",
+                 f"{per_chunk * 1e3:.3f} ms", "<= 0.1 ms", per_chunk <= 1e-4))
+    if zarr_run is not None:
+        zarr_mem = rss_zarr / rss_memory
+        rows += [
+            ("peak RSS zarr->zarr / in-memory", f"{rss_zarr:.0f} / {rss_memory:.0f} MiB", f"{zarr_mem:.1%}", "<= 25%",
+             zarr_mem <= 0.25),
+            ("zarr read+conv+write / oaconvolve alone", f"{zarr_run['total']:.1f} / {memory['oaconvolve']:.1f} s",
+             f"{zarr_run['total'] / memory['oaconvolve']:.2f}x", "-", True),
+            ("zarr: max |diff| / max |y|", f"{zarr_check.get('max_abs_diff', float('nan')):.2e}",
+             f"{zarr_check.get('relative', float('nan')):.1e}", "<= 1e-6", zarr_check.get("relative", 1.0) <= 1e-6),
+        ]
     print(f"\n{args.minutes:g} min stereo {SR} Hz float32, {TAPS} taps, chunks of {args.chunk_frames} frames, "
           f"{os.cpu_count()} cores; whole run {time.perf_counter() - start:.0f} s")
     for name, values, ratio, target, ok in rows:

@@ -12,8 +12,10 @@ from __future__ import annotations
 from . import _hooks
 from ._errors import (
     AdapterNotSupportedError,
+    ClusterError,
     DomainMismatchError,
     FileFormatError,
+    FileIntegrityWarning,
     IndexOutOfRangeError,
     InvalidParameterError,
     InvalidTypeError,
@@ -23,6 +25,7 @@ from ._errors import (
     UnknownNameError,
 )
 from ._lazy import lazy_function, lazy_getattr
+from ._validation import memory_budget
 from .domain import Axis, Channels, Domain
 from .signal import Signal
 
@@ -54,9 +57,11 @@ __all__ = [
     "AdapterNotSupportedError",
     "Axis",
     "Channels",
+    "ClusterError",
     "Domain",
     "DomainMismatchError",
     "FileFormatError",
+    "FileIntegrityWarning",
     "IndexOutOfRangeError",
     "InvalidParameterError",
     "InvalidTypeError",
@@ -66,6 +71,7 @@ __all__ = [
     "SignalspaceError",
     "UnknownNameError",
     "__version__",
+    "memory_budget",
     *_LAZY,
 ]
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 __all__ = [
     "AdapterNotSupportedError",
+    "ClusterError",
     "DomainMismatchError",
     "FileFormatError",
+    "FileIntegrityWarning",
     "IndexOutOfRangeError",
     "InvalidParameterError",
     "InvalidTypeError",
@@ -70,5 +72,20 @@ class MemoryBudgetError(SignalspaceError, MemoryError):
     """A request would allocate more memory than the allowed budget."""
 
 
+class ClusterError(SignalspaceError, RuntimeError):
+    """A dask.distributed cluster lost what a computation needed: a worker died, the scheduler went away.
+
+    Files being written are left as they were (see :mod:`signalspace._io`).
+    """
+
+
 class AdapterNotSupportedError(SignalspaceError, NotImplementedError):
     """An adapter was asked for an operation it does not provide (e.g. ``save`` on phase space)."""
+
+
+class FileIntegrityWarning(UserWarning):
+    """A file was read, but looks damaged: e.g. compressed audio that decodes to fewer frames than it declares.
+
+    The data returned are what the decoder could read; turn the warning into an
+    error with ``warnings.simplefilter("error", ss.FileIntegrityWarning)``.
+    """

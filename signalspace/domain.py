@@ -24,6 +24,14 @@ __all__ = ["CHANNEL_DIM", "Axis", "Channels", "Domain"]
 CHANNEL_DIM = "channel"
 
 
+def _no_nul(text: str, what: str) -> None:
+    """Refuse a NUL character in a name: numpy strings and netCDF cut text at it (two names would collide)."""
+    if "\x00" in text:
+        raise InvalidParameterError(
+            f"{what} must not contain a NUL character ('\\x00'): numpy and netCDF cut text there; got {text!r}"
+        )
+
+
 @dataclass(frozen=True)
 class Axis:
     """One regularly sampled axis: ``coords = origin + step * arange(size)``.
@@ -64,8 +72,10 @@ class Axis:
             raise InvalidParameterError(
                 f"Axis name {CHANNEL_DIM!r} is reserved for the channel dimension; choose another name"
             )
+        _no_nul(self.name, "Axis name")
         if not isinstance(self.unit, str):
             raise InvalidTypeError(f"Axis unit must be a string, got {describe(self.unit)}")
+        _no_nul(self.unit, f"Axis {self.name!r} unit")
         object.__setattr__(self, "size", positive_int(self.size, f"Axis {self.name!r} size"))
         object.__setattr__(
             self, "step", finite_float(self.step, f"Axis {self.name!r} step", nonzero=True)
@@ -197,6 +207,7 @@ class Domain:
             raise InvalidParameterError(f"Domain axis names must be unique; repeated: {duplicated}")
         if not isinstance(self.kind, str) or not self.kind:
             raise InvalidTypeError(f"Domain kind must be a non-empty string, got {describe(self.kind)}")
+        _no_nul(self.kind, "Domain kind")
         object.__setattr__(self, "axes", axes)
 
     @classmethod
@@ -306,6 +317,12 @@ def _freeze_coords(coords: Mapping[str, Sequence[Any]] | None, n: int) -> Mappin
     for key, values in (coords or {}).items():
         if not isinstance(key, str):
             raise InvalidTypeError(f"Channels coords keys must be strings, got {describe(key)}")
+        _no_nul(key, "Channels coords key")
+        if not isinstance(values, np.ndarray) and isinstance(values, Iterable):
+            values = list(values)
+            for i, v in enumerate(values):
+                if isinstance(v, str):
+                    _no_nul(v, f"Channels coords[{key!r}][{i}]")
         array = np.asarray(values)
         if array.ndim != 1:
             raise InvalidTypeError(
@@ -361,14 +378,21 @@ class Channels:
         for i, name in enumerate(names):
             if not isinstance(name, str) or not name:
                 raise InvalidTypeError(f"Channels names[{i}] must be a non-empty string, got {describe(name)}")
+            _no_nul(name, f"Channels names[{i}]")
         duplicated = sorted({n for n in names if names.count(n) > 1})
         if duplicated:
             raise InvalidParameterError(f"Channels names must be unique; repeated: {duplicated}")
         if self.layout is not None and not isinstance(self.layout, str):
             raise InvalidTypeError(f"Channels layout must be a string or None, got {describe(self.layout)}")
+        if self.layout is not None:
+            _no_nul(self.layout, "Channels layout")
         object.__setattr__(self, "names", names)
         object.__setattr__(self, "coords", _freeze_coords(self.coords, len(names)))
         units = dict(self.units or {})
+        for key, unit in units.items():
+            if not isinstance(unit, str):
+                raise InvalidTypeError(f"Channels units[{key!r}] must be a string, got {describe(unit)}")
+            _no_nul(unit, f"Channels units[{key!r}]")
         unknown = sorted(set(units) - set(self.coords))
         if unknown:
             raise InvalidParameterError(f"Channels units name coords that do not exist: {unknown}")

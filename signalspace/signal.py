@@ -33,7 +33,7 @@ from ._errors import (
     ShapeError,
     UnknownNameError,
 )
-from ._validation import describe, finite_float
+from ._validation import describe, finite_float, unmasked
 from ._xarray import from_dataarray, plain, to_dataarray
 from .domain import CHANNEL_DIM, Axis, Channels, Domain
 
@@ -103,6 +103,7 @@ _REDUCTIONS = {
 
 
 def _as_values(values: Any) -> Any:
+    values = unmasked(values, "values")
     if is_lazy(values) or isinstance(values, np.ndarray):
         array = values
     else:
@@ -659,12 +660,25 @@ class Signal(NDArrayOperatorsMixin):
     def to_xarray(self) -> xr.DataArray:
         """A labelled ``xarray.DataArray`` with dims ``axis names + ("channel",)``.
 
-        Axis coordinates carry ``units``, ``step`` and ``origin`` attributes;
+        Axis coordinates carry ``units``, ``step`` and ``origin`` attributes
+        (and a lazy ``RangeIndex``: no array as long as the axis is made);
         per-channel metadata become coordinates along ``channel``; scalar
         coordinates become xarray's scalar coordinates (with ``units`` and
-        ``step``); the domain kind and channel layout go into ``attrs``.  Dask
-        values stay lazy.  :meth:`from_xarray` inverts it exactly, also after a
-        netCDF round trip.
+        ``step``); the domain kind and channel layout go into ``attrs``
+        (``signalspace_kind``, ``signalspace_channel_layout``) beside the
+        signal's own attrs, which are copied as they are.  Dask values stay lazy.
+        :meth:`from_xarray` inverts it exactly.
+
+        Files: ``ss.save`` stores the attrs in one encoded attribute
+        (:mod:`signalspace._attrs`) that no CF decoder reinterprets, and
+        ``ss.load`` (or :meth:`from_xarray` of what xarray reads) gives them
+        back exactly.
+
+        Raises
+        ------
+        InvalidParameterError
+            An attrs key named like signalspace's own (``signalspace_kind``,
+            ``signalspace_channel_layout``, ``signalspace_dtype``, ``signalspace_attrs``).
         """
         return to_dataarray(self._values, self._domain, self._channels, self._attrs, self._scalars.values())
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import InvalidParameterError, InvalidTypeError
-from .._validation import describe, one_of, positive_int
+from .._validation import check_budget, describe, one_of, positive_int
 from ..domain import Axis, Domain
 from ..domains.audio import audio_samples
 from ..domains.spectrogram import KIND
@@ -135,6 +135,13 @@ def spectrogram(
         raise InvalidParameterError(
             f"n_fft={n_fft} is longer than x ({n} samples); use n_fft <= {n} (and win_length <= n_fft)"
         )
+    frames = 1 + (n if center else n - n_fft) // hop_length
+    bins = 1 + n_fft // 2
+    complex_bytes = 2 * max(samples.dtype.itemsize, 4)
+    # librosa's STFT (and its frame buffer), then |S| and the scaled result
+    check_budget(3 * frames * bins * samples.shape[1] * complex_bytes, None,
+                 f"a spectrogram of {frames:,} frames x {bins:,} bins x {samples.shape[1]} channels", None,
+                 "use a larger hop_length or a smaller n_fft, or take it slice by slice (x.isel(time=...))")
     try:
         stft = librosa.stft(
             np.ascontiguousarray(samples.T),

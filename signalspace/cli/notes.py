@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .._errors import FileFormatError, InvalidParameterError
+from .._errors import ClusterError, FileFormatError, InvalidParameterError
 from .._io import atomic_path
 from .._validation import finite_float
 from ..analysis.notes import NoteTable
@@ -212,17 +213,38 @@ def _notes_and_roll(
         if scheduler is not None:
             from distributed import Client
 
+            levels = stack.enter_context(_DistributedLogLevels())  # restored after the client closes
             try:
                 stack.enter_context(Client(scheduler, timeout="10s", set_as_default=True))
             except (OSError, ValueError, TypeError) as exc:
                 raise InvalidParameterError(
                     f"--scheduler {scheduler!r}: cannot connect to a dask.distributed scheduler there ({exc})"
                 ) from None
+            # a lost cluster is reported once, by name: not again by the client's reconnection logs while it closes
+            stack.push(lambda kind, exc, tb: levels.silence() if isinstance(exc, ClusterError) else None)
         if progress and x.is_lazy:
             # distributed draws its bar on stdout; keep stdout for the notes
             stack.enter_context(contextlib.redirect_stdout(sys.stderr))
             stack.enter_context(progress_bar(minimum=0.0))
         return transcribe(x, params=params, per_channel=per_channel, fmin=fmin, n_keys=n_keys, key=key)
+
+
+class _DistributedLogLevels(contextlib.AbstractContextManager):
+    """Remembers the levels of distributed's loggers; :meth:`silence` raises them, leaving restores them."""
+
+    names = ("distributed.client", "distributed.comm", "distributed.core", "distributed.batched", "tornado")
+
+    def __enter__(self) -> _DistributedLogLevels:
+        self.saved = {name: logging.getLogger(name).level for name in self.names}
+        return self
+
+    def silence(self) -> None:
+        for name in self.names:
+            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+
+    def __exit__(self, *exc: Any) -> None:
+        for name, level in self.saved.items():
+            logging.getLogger(name).setLevel(level)
 
 
 def _plot(roll: Any, table: Any, path: str | os.PathLike) -> None:

@@ -9,21 +9,31 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._errors import FileFormatError, InvalidParameterError, InvalidTypeError, SignalspaceError, UnknownNameError
-from .._io import existing_file
+from .._errors import (
+    FileFormatError,
+    FileIntegrityWarning,
+    InvalidParameterError,
+    InvalidTypeError,
+    SignalspaceError,
+    UnknownNameError,
+)
+from .._io import existing_file, os_path
 from .._validation import describe, finite_float
 from ..signal import Signal
 from ._audio_signal import sample_rate
 
 __all__ = [
-    "DTYPES", "FLOAT_SUBTYPES", "INEXACT_SEEK", "AudioFile", "check_samples", "checked_file", "mix_mono", "probe",
-    "resolve_format", "soundfile_module", "writable_rate",
+    "DTYPES", "FLOAT_SUBTYPES", "INEXACT_SEEK", "MAX_RESAMPLE_FACTOR", "AudioFile", "check_resampling", "check_samples",
+    "check_written_length", "checked_file", "mix_mono", "probe", "resolve_format", "soundfile_module", "warn_if_cut",
+    "writable_rate",
 ]
 
 #: Sample types a file can be read as (soundfile's ``dtype``); shared with the lazy reader.
@@ -40,6 +50,15 @@ FLOAT_SUBTYPES = frozenset({"FLOAT", "DOUBLE", "VORBIS", "OPUS", "MPEG_LAYER_I",
 #: Chunked (lazy) reads seek once per chunk, so they are refused for these.  Every other subtype that
 #: reports itself seekable (PCM, FLOAT, FLAC, ALAC, IMA/MS ADPCM...) read back exactly in the same sweep.
 INEXACT_SEEK = frozenset({"MP3", "OGG"})
+
+#: Largest factor by which ``load(sr=...)`` changes a file's sample rate, up or down.
+MAX_RESAMPLE_FACTOR = 2**16
+
+#: What libsndfile logs for a chunk that declares more bytes than the file holds: "data : 32000 (should be 15978)".
+_SHORT = re.compile(r"\(should be \d+\)")
+
+#: What libsndfile writes in its log (``SoundFile.extra_info``) when an Ogg stream was cut short.
+_CUT_STREAM = ("File ended unexpectedly", "Junk after the last page")
 
 
 def soundfile_module():
@@ -63,6 +82,7 @@ class AudioFile(NamedTuple):
     seekable: bool
     start: int  #: first frame to read (``offset`` in frames)
     frames: int  #: number of frames to read (>= 1), up to the end of the file
+    damage: str  #: what libsndfile said about a stream cut short ("" when nothing)
 
 
 @contextlib.contextmanager
@@ -88,28 +108,71 @@ def checked_file(
     length_s = None if duration is None else finite_float(duration, "duration", positive=True)
     sf = soundfile_module()
     try:
-        with sf.SoundFile(str(p)) as f:
+        with sf.SoundFile(os_path(p)) as f:
             # libsndfile reads a truncated file silently but logs "data : 32000 (should be 15978)"
-            complaints = [line.strip() for line in (f.extra_info or "").splitlines() if "should be" in line]
+            # ("*** 'data' chunk should be an even number of bytes" is about a missing pad byte: no data lost)
+            complaints = [line.strip() for line in (f.extra_info or "").splitlines() if _SHORT.search(line)]
             if complaints:
                 raise FileFormatError(
                     f"audio file {str(p)!r} is truncated or corrupt: its header declares more data than the file "
                     f"holds (libsndfile: {'; '.join(complaints)})"
                 )
+            # Ogg streams cut short: libsndfile decodes the whole pages and logs what it found after them
+            damage = "; ".join(
+                line.strip() for line in (f.extra_info or "").splitlines() if any(c in line for c in _CUT_STREAM)
+            )
             rate, total = f.samplerate, f.frames
             if total <= 0:
-                raise FileFormatError(f"audio file {str(p)!r} holds no samples")
-            start = round(start_s * rate)
-            if start >= total:
+                cut = f" and looks truncated (libsndfile: {damage})" if damage else ""
+                raise FileFormatError(f"audio file {str(p)!r} holds no samples{cut}")
+            if start_s * rate >= total or round(start_s * rate) >= total:  # compared as floats: 1e308 s is no int
                 raise InvalidParameterError(
                     f"offset {start_s} s is past the end of {str(p)!r} ({total / rate:.6g} s long)"
                 )
-            frames = total - start if length_s is None else min(total - start, max(1, round(length_s * rate)))
-            yield f, AudioFile(p, rate, f.format, f.subtype, f.channels, f.seekable(), start, frames)
+            start = round(start_s * rate)
+            left = total - start
+            frames = left if length_s is None or length_s * rate >= left else max(1, round(length_s * rate))
+            yield f, AudioFile(p, rate, f.format, f.subtype, f.channels, f.seekable(), start, frames, damage)
     except SignalspaceError:
         raise
     except (RuntimeError, OSError, ValueError, TypeError) as exc:  # soundfile's LibsndfileError is a RuntimeError
         raise open_error(p, exc) from exc
+
+
+def check_resampling(info: AudioFile, target: float | None, dtype: str) -> None:
+    """Refuse a resampling ``load`` cannot do: an integer dtype, a factor beyond :data:`MAX_RESAMPLE_FACTOR`."""
+    if target is None or target == info.rate:
+        return
+    if not dtype.startswith("float"):
+        raise InvalidParameterError(
+            f"resampling from {info.rate} Hz to sr={target} needs a float dtype, got dtype={dtype!r}"
+        )
+    factor = target / info.rate
+    if not 1 / MAX_RESAMPLE_FACTOR <= factor <= MAX_RESAMPLE_FACTOR:
+        raise InvalidParameterError(
+            f"sr={target:g} would resample {str(info.path)!r} from {info.rate} Hz by a factor {factor:.3g}; "
+            f"load resamples by at most {MAX_RESAMPLE_FACTOR} either way (libsoxr does not finish far beyond): "
+            "pick a rate closer to the file's"
+        )
+    if info.frames * factor < 1:
+        raise InvalidParameterError(
+            f"sr={target:g} leaves no sample of the {info.frames} frames read at {info.rate} Hz from {str(info.path)!r}"
+        )
+
+
+def warn_if_cut(info: AudioFile, decoded: int) -> None:
+    """A :class:`~signalspace.FileIntegrityWarning` when fewer frames decoded than declared, or the stream was cut."""
+    if decoded < info.frames:
+        what = f"decoded {decoded} frames from frame {info.start}, its header declares {info.frames}"
+    elif info.damage:
+        what = f"its stream ends without its last page, {decoded} frames decoded (libsndfile: {info.damage})"
+    else:
+        return
+    warnings.warn(
+        f"audio file {str(info.path)!r} looks truncated: {what}; the signal holds what could be decoded",
+        FileIntegrityWarning,
+        stacklevel=3,
+    )
 
 
 def probe(path: Any, *, mono: Any, offset: Any, duration: Any, dtype: Any) -> AudioFile:
@@ -143,12 +206,16 @@ def writable_rate(signal: Any, name: str = "signal") -> int:
 def check_samples(
     data: np.ndarray, subtype: str | None, target: Path, *, first: int = 0, name: str = "signal"
 ) -> None:
-    """Refuse float samples a write would corrupt: NaN/inf anywhere, or beyond [-1, 1] for a fixed-point subtype.
+    """Refuse samples a write would corrupt: NaN/inf anywhere, floats beyond [-1, 1] for a fixed-point subtype,
+    integers with more significant bits than a PCM subtype keeps (int32 1 in PCM_16 is written as 0).
 
     ``first`` is the frame index of ``data[0]`` in the whole signal (for streamed blocks).
     """
+    if data.dtype.kind in "iu":
+        _check_integer_bits(data, subtype, target, first, name)
+        return
     if data.dtype.kind != "f":
-        return  # integers are written as raw PCM values: nothing to clip
+        return
     finite = np.isfinite(data)
     if not finite.all():
         bad = first + int(np.flatnonzero(~finite.all(axis=1))[0])
@@ -165,6 +232,36 @@ def check_samples(
             f"{name} peaks at {peak:.6g} (frame {where}), outside the full scale [-1, 1] of subtype {subtype!r}: "
             f"writing {str(target)!r} would clip it. Normalize it first (e.g. x * (0.9 / {peak:.6g})), or keep the "
             "values with a floating-point subtype (subtype='FLOAT' for WAV/AIFF/CAF)"
+        )
+
+
+def _check_integer_bits(data: np.ndarray, subtype: str | None, target: Path, first: int, name: str) -> None:
+    """libsndfile scales integers to the subtype's width from their dtype's full scale, dropping the low bits."""
+    match = re.fullmatch(r"(?:PCM_[SU]?|DPCM_|DWVW_)(\d+)", subtype or "")
+    width = 8 * data.dtype.itemsize
+    if match is None or int(match.group(1)) >= width or data.size == 0:
+        return
+    dropped = (1 << (width - int(match.group(1)))) - 1
+    lost = (data.astype(np.int64) & dropped) != 0
+    if lost.any():
+        where = first + int(np.flatnonzero(lost.any(axis=1))[0])
+        raise InvalidParameterError(
+            f"{name} holds {data.dtype} samples with more significant bits than subtype {subtype!r} keeps (first at "
+            f"frame {where}: {data[where - first].tolist()}); libsndfile would write them scaled from {width} bits "
+            f"and drop the low ones. Write subtype='PCM_{width}' (or 'FLOAT'), or convert the values yourself"
+        )
+
+
+def check_written_length(tmp: Path, frames: int, target: Path) -> None:
+    """Refuse a written file whose header gives another length than was written.
+
+    libsndfile's AIFF reader counts the pad byte of an odd-length 8-bit sound chunk as one more frame.
+    """
+    found = soundfile_module().info(os_path(tmp)).frames
+    if found != frames:
+        raise FileFormatError(
+            f"cannot write audio file {str(target)!r}: {frames} frames were written but the file reads back as "
+            f"{found} (a limit of libsndfile for this format/subtype); choose another subtype or format"
         )
 
 

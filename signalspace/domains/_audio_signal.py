@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import InvalidParameterError, InvalidTypeError, ShapeError, UnknownNameError
-from .._validation import describe, finite_float, looks_transposed
+from .._validation import describe, finite_float, looks_transposed, unmasked
 from ..domain import Axis, Channels, Domain
 from ..ops.kernel import AUTO, InputLayout
 from ..signal import Signal, is_lazy
@@ -147,7 +147,7 @@ def from_array(
     rate = check_sr(sr)
     origin = finite_float(offset, "offset")
     lazy = is_lazy(y)
-    array = y if lazy else np.asarray(y)
+    array = y if lazy else np.asarray(unmasked(y, "y"))
     if array.ndim not in (1, 2):
         raise ShapeError(
             f"y must have shape (n,) or (c, n) (or (n, c) with channel_axis=-1), got shape {tuple(array.shape)}"

@@ -25,18 +25,26 @@ import contextvars
 import itertools
 import math
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from .._errors import FileFormatError, InvalidParameterError, InvalidTypeError
-from .._io import as_path, atomic_path
+from .._io import as_path, atomic_path, checked_between_tasks, os_path, signals_deferred
 from .._validation import describe, positive_int
 from ..parallel import compute, current_client, progress_active
 from ..signal import Signal, is_lazy
-from ._audio_files import INEXACT_SEEK, check_samples, mix_mono, probe, resolve_format, writable_rate
-from ._audio_signal import from_array
+from ._audio_files import (
+    INEXACT_SEEK,
+    check_samples,
+    check_written_length,
+    mix_mono,
+    probe,
+    resolve_format,
+    writable_rate,
+)
+from ._audio_signal import _channels, from_array
 
 __all__ = ["load_lazy", "save_streaming"]
 
@@ -48,7 +56,7 @@ class _SoundFileBlocks:
     every task opens the file itself.
     """
 
-    def __init__(self, path: str, start: int, frames: int, channels: int, dtype: str, mono: bool) -> None:
+    def __init__(self, path: str | bytes, start: int, frames: int, channels: int, dtype: str, mono: bool) -> None:
         self.path = path
         self.start = start
         self.frames = frames
@@ -70,8 +78,9 @@ class _SoundFileBlocks:
             f.seek(self.start + first)
             data = f.read(frames=n, dtype=str(self.dtype), always_2d=True)
         if data.shape[0] != n:
+            where = os.fsdecode(self.path)
             raise FileFormatError(
-                f"audio file {self.path!r} ended early: expected {n} frames from frame {self.start + first}, "
+                f"audio file {where!r} ended early: expected {n} frames from frame {self.start + first}, "
                 f"read {data.shape[0]} (was it changed since load_lazy?)"
             )
         if self.mono:
@@ -93,7 +102,7 @@ def _frame_chunks(chunks: Any, frames: int, channels: int, dtype: np.dtype) -> t
             raise InvalidParameterError(
                 f"chunks must be a number of frames, 'auto' or a size such as '64MiB', got {chunks!r}: {exc}"
             ) from None
-    size = positive_int(chunks, "chunks")
+    size = min(positive_int(chunks, "chunks"), frames)  # a chunk longer than the file is the whole file
     return normalize_chunks((size, -1), shape=(frames, channels), dtype=dtype)
 
 
@@ -167,7 +176,7 @@ def load_lazy(
             "ss.audio.load(path) (no chunks=), or convert it once to FLAC or WAV (ss.audio.save(ss.audio.load(path), "
             "'file.flac')) and read that lazily"
         )
-    reader = _SoundFileBlocks(str(p.resolve()), start, frames, info.channels, dtype, mono)
+    reader = _SoundFileBlocks(os_path(p.resolve()), start, frames, info.channels, dtype, mono)
     chunk_spec = _frame_chunks(chunks, frames, reader.shape[1], reader.dtype)
 
     import dask.array as da
@@ -184,7 +193,8 @@ def load_lazy(
         fancy=False,
         meta=np.empty((0, 0), dtype=reader.dtype),
     )
-    signal = from_array(values, rate, layout="mono" if mono else None, channel_axis=-1, offset=start / rate)
+    channels = _channels("mono" if mono else None, reader.shape[1])  # the file's layout: no (c, n) guess
+    signal = from_array(values, rate, layout=channels, channel_axis=-1, offset=start / rate)
     return signal.replace(attrs={"source": str(p), "format": info.format, "subtype": info.subtype})
 
 
@@ -263,24 +273,36 @@ def save_streaming(
     format, subtype = resolve_format(target, format, subtype, sig.attrs.get("subtype"))
     values = sig.values
     n, c = values.shape
+    graph = block_keys = None
     if is_lazy(values):
+        from dask.delayed import Delayed
+
         if len(values.chunks[1]) > 1:
             values = values.rechunk({1: -1})
         bounds = np.concatenate([[0], np.cumsum(values.chunks[0])]).astype(int)
+        graph, block_keys = values.__dask_graph__(), [row[0] for row in values.__dask_keys__()]
     else:
         bounds = np.unique(np.append(np.arange(0, n, 2**18), n)).astype(int)
     blocks = [(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
     bar = _FramesBar(n) if progress_active() else None
-    with atomic_path(target) as tmp:
+    with atomic_path(target) as tmp, signals_deferred() as check:
         try:
             handle = sf.SoundFile(str(tmp), "w", samplerate=rate, channels=c, subtype=subtype, format=format)
         except (RuntimeError, ValueError, TypeError) as exc:
             raise FileFormatError(f"cannot write audio file {str(target)!r}: {exc}") from exc
-        groups = [blocks[i : i + step] for i in range(0, len(blocks), step)]
+        groups = [list(range(i, min(i + step, len(blocks)))) for i in range(0, len(blocks), step)]
 
-        def fetch(group: list[tuple[int, int]]) -> tuple[Any, ...]:
-            parts = [values[a:b] for a, b in group]
-            return compute(*parts) if is_lazy(values) else tuple(parts)
+        def fetch(group: list[int]) -> tuple[Any, ...]:
+            if graph is None:
+                return tuple(values[blocks[i][0] : blocks[i][1]] for i in group)
+            # The group's own blocks and what they need, as the graph has them: never optimized, so a key always
+            # names one task.  (Slicing and optimizing each group on its own fused a block two groups in flight
+            # share into two different tasks under one key: the distributed scheduler then lost it, KeyError,
+            # dask/dask#9888.)  Culling costs the group's tasks, not the graph's: streaming 100 000 chunks is linear.
+            keys = [block_keys[i] for i in group]
+            tasks = dict(graph.cull(set(keys)))
+            with checked_between_tasks(check):  # a signal also stops the computation at its next task
+                return compute(*(Delayed(key, tasks) for key in keys), optimize_graph=False)
 
         # the next group is computed (in a helper thread) while this one is written: at most 2 groups in memory
         pool = ThreadPoolExecutor(max_workers=1) if is_lazy(values) and len(groups) > 1 else None
@@ -288,27 +310,38 @@ def save_streaming(
             with handle as f:
                 pending = pool.submit(contextvars.copy_context().run, fetch, groups[0]) if pool is not None else None
                 for k, group in enumerate(groups):
+                    check()
                     if pending is not None:
-                        parts = pending.result()  # errors of the user's graph propagate as they are
+                        parts = _result(pending, check)  # errors of the user's graph propagate as they are
                         pending = None
                         if k + 1 < len(groups):
                             pending = pool.submit(contextvars.copy_context().run, fetch, groups[k + 1])
                     else:
                         parts = fetch(group)
-                    for (a, _), part in zip(group, parts, strict=True):
+                    for i, part in zip(group, parts, strict=True):
                         part = np.asarray(part)
-                        check_samples(part, subtype, target, first=a, name="sig")
+                        check_samples(part, subtype, target, first=blocks[i][0], name="sig")
                         try:
                             f.write(part)
                         except (RuntimeError, ValueError, TypeError) as exc:
                             raise FileFormatError(f"cannot write audio file {str(target)!r}: {exc}") from exc
                     if bar is not None:
-                        bar.update(group[-1][1])
+                        bar.update(blocks[group[-1]][1])
+            check_written_length(tmp, n, target)
         finally:
-            if pool is not None:
+            if pool is not None:  # an interrupted computation stops at its next task (checked_between_tasks)
                 pool.shutdown(wait=True, cancel_futures=True)
             if bar is not None:
                 bar.close()
+
+
+def _result(pending: Future, check: Any) -> Any:
+    """``pending.result()``, calling ``check`` every 50 ms while it waits (a signal is acted on meanwhile)."""
+    while True:
+        try:
+            return pending.result(timeout=0.05)
+        except TimeoutError:
+            check()
 
 
 class _FramesBar:

@@ -33,19 +33,24 @@ from typing import Any
 import numpy as np
 
 from .._errors import FileFormatError, InvalidParameterError
-from .._io import as_path, atomic_path
+from .._io import as_path, atomic_path, os_path, signals_deferred
+from .._validation import check_budget, nbytes
 from ..signal import Signal
 from ._audio_files import (
+    check_resampling,
     check_samples,
+    check_written_length,
     checked_file,
     mix_mono,
     resolve_format,
     soundfile_module,
+    warn_if_cut,
     writable_rate,
 )
 from ._audio_signal import (
     KIND,
     LAYOUTS,
+    _channels,
     audio_samples,
     check_samples_first,
     check_sr,
@@ -55,7 +60,7 @@ from ._audio_signal import (
     to_librosa,
 )
 from ._audio_stream import load_lazy, save_streaming
-from .base import DomainAdapter
+from .base import DomainAdapter, forward
 
 __all__ = [
     "EXTENSIONS",
@@ -75,6 +80,9 @@ __all__ = [
 
 #: Extensions this adapter claims first (any format libsndfile reads is accepted).
 EXTENSIONS: tuple[str, ...] = (".wav", ".flac", ".ogg", ".aiff", ".aif", ".au", ".caf", ".w64", ".rf64", ".mp3")
+
+#: Frames written per call by :func:`save` (a signal stops a save between two blocks).
+WRITE_BLOCK_FRAMES = 2**18
 
 
 def load(
@@ -148,6 +156,13 @@ def load(
         return load_lazy(path, chunks=chunks, mono=mono, offset=offset, duration=duration, dtype=dtype)
     target = None if sr is None else check_sr(sr)
     with checked_file(path, mono=mono, offset=offset, duration=duration, dtype=dtype) as (f, info):
+        check_resampling(info, target, dtype)
+        need = nbytes((info.frames, info.channels), dtype)
+        if target is not None and target != info.rate:  # librosa's resampled copy, in float64 while it works
+            need += 2 * nbytes((math.ceil(info.frames * target / info.rate), info.channels), np.float64)
+        check_budget(need, None, f"reading {info.frames:,} frames x {info.channels} channels of {str(info.path)!r}"
+                     + (f" resampled to {target:g} Hz" if target is not None and target != info.rate else ""),
+                     None, "read it lazily (chunks=...) or a part of it (offset=, duration=)")
         if info.start:
             f.seek(info.start)
         # a whole read (frames=-1) does not trust the header's frame count; a duration reads that many frames
@@ -155,20 +170,18 @@ def load(
     p, file_sr, start = info.path, info.rate, info.start
     if data.shape[0] == 0:
         raise FileFormatError(f"audio file {str(p)!r} holds no samples")
+    warn_if_cut(info, data.shape[0])
     rate: float = file_sr
     if mono:
         data = mix_mono(data)
     if target is not None and target != file_sr:
-        if data.dtype.kind != "f":
-            raise InvalidParameterError(
-                f"resampling from {file_sr} Hz to sr={target} needs a float dtype, got dtype={dtype!r}"
-            )
         import librosa
 
         data = librosa.resample(data.T, orig_sr=file_sr, target_sr=target, res_type=res_type, axis=-1).T
         rate = target
-    layout = "mono" if mono else None
-    signal = from_array(data, rate, layout=layout, channel_axis=-1, offset=start / file_sr)
+    # the file says which axis holds the channels: no (c, n) guess, also for 1 024 channels of 100 frames
+    channels = _channels("mono" if mono else None, data.shape[1])
+    signal = from_array(data, rate, layout=channels, channel_axis=-1, offset=start / file_sr)
     return signal.replace(attrs={"source": str(p), "format": info.format, "subtype": info.subtype})
 
 
@@ -235,11 +248,15 @@ def save(
     data = np.asarray(signal)
     check_samples(data, subtype, target)
     sf = soundfile_module()
-    with atomic_path(target) as tmp:
+    with atomic_path(target) as tmp, signals_deferred() as check:
         try:
-            sf.write(str(tmp), data, rate, subtype=subtype, format=format)
+            with sf.SoundFile(str(tmp), "w", rate, data.shape[1], subtype, format=format) as f:
+                for first in range(0, data.shape[0], WRITE_BLOCK_FRAMES):  # Ctrl-C stops between blocks
+                    check()
+                    f.write(data[first : first + WRITE_BLOCK_FRAMES])
         except (RuntimeError, ValueError, TypeError) as exc:
             raise FileFormatError(f"cannot write audio file {str(target)!r}: {exc}") from exc
+        check_written_length(tmp, data.shape[0], target)
 
 
 def _can_open(path: Any) -> bool:
@@ -247,7 +264,7 @@ def _can_open(path: Any) -> bool:
         p = as_path(path)
         if not p.is_file():
             return False
-        soundfile_module().info(str(p))
+        soundfile_module().info(os_path(p))
         return True
     except Exception:
         return False
@@ -271,11 +288,11 @@ class AudioAdapter(DomainAdapter):
 
     def load(self, path: str | os.PathLike[str], **kwargs: Any) -> Signal:
         """See :func:`signalspace.domains.audio.load`."""
-        return load(path, **kwargs)
+        return forward(load, path, **kwargs)
 
     def save(self, signal: Signal, path: str | os.PathLike[str], **kwargs: Any) -> None:
         """See :func:`signalspace.domains.audio.save`."""
-        save(signal, path, **kwargs)
+        forward(save, signal, path, **kwargs)
 
     def from_array(self, values: Any, *args: Any, **kwargs: Any) -> Signal:
         """See :func:`signalspace.domains.audio.from_array`."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .._errors import AdapterNotSupportedError, InvalidTypeError, UnknownNameError
+from .._errors import AdapterNotSupportedError, InvalidParameterError, InvalidTypeError, UnknownNameError
 from .._validation import describe
 from ..domain import Channels
 
@@ -29,7 +29,44 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..signal import Signal
 
-__all__ = ["AdapterNotSupportedError", "DomainAdapter"]
+__all__ = ["AdapterNotSupportedError", "DomainAdapter", "forward"]
+
+
+def forward(func: Any, *args: Any, **kwargs: Any) -> Any:
+    """``func(*args, **kwargs)``, after checking the arguments fit ``func``'s signature.
+
+    ``ss.load`` and ``ss.save`` pass their keywords on to an adapter; a keyword the
+    reader does not take becomes an :class:`~signalspace.InvalidParameterError`
+    naming the function and the keywords it takes (instead of Python's bare
+    ``TypeError``).
+
+    Examples
+    --------
+    >>> import signalspace as ss
+    >>> from signalspace.domains.base import forward
+    >>> forward(ss.audio.from_array, [0.0, 1.0], sr=8000).shape
+    (2, 1)
+    >>> forward(ss.audio.from_array, [0.0, 1.0], sr=8000, rate=8000)
+    Traceback (most recent call last):
+    ...
+    signalspace._errors.InvalidParameterError: ...from_array() got an unexpected keyword argument 'rate'; it takes y...
+    """
+    import inspect
+
+    signature = inspect.signature(func)
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError as exc:
+        takes = [
+            name for name, p in signature.parameters.items()
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and name not in ("path", "signal")
+        ]
+        message = str(exc)
+        raise InvalidParameterError(
+            f"{func.__module__}.{func.__qualname__}() {message[message.find('got'):] if 'got' in message else message}"
+            f"; it takes {', '.join(takes) or 'no options'}"
+        ) from None
+    return func(*args, **kwargs)
 
 
 class DomainAdapter:

@@ -7,7 +7,8 @@ scikit-image's ``channel_axis=-1``.  Layouts: ``gray`` (one channel),
 ``b0, b1...`` with their wavelengths in nm in ``channels.coords``).
 
 Files are read with ``skimage.io.imread`` and written with
-``skimage.io.imsave``.  :func:`sample` serves the test images that
+``skimage.io.imsave``; TIFF (any dtype, any number of channels) directly with
+tifffile, which scikit-image uses for it, telling it where the channels are.  :func:`sample` serves the test images that
 scikit-image ships inside its package (:data:`SAMPLES`); it never downloads.
 
 Examples
@@ -20,18 +21,21 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from .._errors import FileFormatError, InvalidParameterError, InvalidTypeError, ShapeError, UnknownNameError
-from .._io import as_path, atomic_path, existing_file
-from .._validation import describe, finite_float, per_axis
+from .._io import as_path, atomic_path, existing_file, signals_deferred
+from .._validation import check_budget, describe, finite_float, nbytes, per_axis, unmasked
 from ..domain import Axis, Channels, Domain
 from ..signal import Signal, is_lazy
-from .base import DomainAdapter
+from .base import DomainAdapter, forward
 
 __all__ = ["EXTENSIONS", "KIND", "LAYOUTS", "SAMPLES", "ImageAdapter", "from_array", "load", "sample", "save"]
 
@@ -77,6 +81,9 @@ SAMPLES: dict[str, str] = {
 }
 
 _LOSSLESS_8BIT = {".png", ".bmp", ".gif", ".webp"}
+#: Formats whose writers may change an image (GIF's palette quantizes colours, WebP has no gray mode, BMP drops
+#: alpha): a save reads the file back and refuses it unless it is exactly what was meant.  JPEG is lossy by design.
+_VERIFIED = {".gif", ".webp", ".bmp"}
 _TIFF = {".tif", ".tiff"}
 
 
@@ -168,7 +175,7 @@ def from_array(
     ('R', 'G', 'B')
     """
     lazy = is_lazy(arr)
-    array = arr if lazy else np.asarray(arr)
+    array = arr if lazy else np.asarray(unmasked(arr, "arr"))
     if array.size == 0:
         raise ShapeError(f"arr must contain pixels, got an empty array of shape {tuple(array.shape)}")
     if channel_axis is None or array.ndim == 2:
@@ -240,16 +247,9 @@ def load(
     ((4, 5, 1), 'gray', 7)
     """
     p = existing_file(path)
-    from skimage import io
-
+    _check_pixels_budget(p, p.suffix.lower())
     try:
-        if p.suffix.lower() not in _TIFF:
-            # identify the file with Pillow first: imageio leaks an open file when no plug-in recognizes it
-            from PIL import Image
-
-            with Image.open(p):
-                pass
-        arr = io.imread(str(p))
+        arr = _read_pixels(p, p.suffix.lower())
     except Exception as exc:  # imageio/PIL/tifffile raise many types
         raise FileFormatError(f"cannot read image file {str(p)!r}: {exc}") from exc
     if arr.ndim not in (2, 3) or arr.size == 0:
@@ -260,6 +260,102 @@ def load(
     return signal.replace(attrs={"source": str(p)})
 
 
+def _check_pixels_budget(path: Any, ext: str) -> None:
+    """Refuse, from the header alone, an image whose pixels need more than the memory budget (a PNG of 80 KB can
+    declare 9 000 x 9 000 pixels).  A header the decoders cannot parse is left to :func:`load` to report."""
+    try:
+        if ext in _TIFF:
+            import tifffile
+
+            with tifffile.TiffFile(path) as tif:
+                series = tif.series[0]
+                shape, dtype = series.shape, series.dtype
+        else:
+            from PIL import Image
+
+            with Image.open(path) as im:
+                bands = len(im.getbands()) if im.mode not in ("P", "PA") else 4  # palettes decode to RGB(A)
+                bits = 16 if im.mode.startswith("I;16") else 32 if im.mode in ("I", "F") else 8
+                shape, dtype = (getattr(im, "n_frames", 1), im.height, im.width, bands), np.dtype(f"u{bits // 8}")
+    except Exception:
+        return
+    check_budget(nbytes(shape, dtype), None, f"the {' x '.join(map(str, shape))} {dtype} pixels of {str(path)!r}",
+                 None, "downscale it with another tool first")
+
+
+def _read_pixels(path: Any, ext: str) -> np.ndarray:
+    """The pixel array of an image file (TIFF through tifffile, with its complaints; others through imageio)."""
+    if ext in _TIFF:
+        import tifffile  # directly: imageio's TIFF reader swaps the axes of some 2-channel images
+
+        with _tifffile_complaints() as complaints:
+            arr = tifffile.imread(path)
+            _check_tiff_strips(path)
+        if complaints:
+            raise FileFormatError(f"the file is corrupt (tifffile: {'; '.join(dict.fromkeys(complaints))})")
+        return arr
+    # identify the file with Pillow first: imageio leaks an open file when no plug-in recognizes it
+    from PIL import Image
+    from skimage import io
+
+    with Image.open(path):
+        pass
+    arr = io.imread(str(path))
+    if ext == ".gif":  # frames first, also for a still image
+        if arr.shape[0] != 1:
+            raise FileFormatError(f"the GIF is an animation of {arr.shape[0]} frames, not one image")
+        arr = arr[0]
+    return arr
+
+
+@contextlib.contextmanager
+def _tifffile_complaints() -> Iterator[list[str]]:
+    """Collect what tifffile logs (its way of reporting a damaged file it still reads) in this thread."""
+    thread = threading.get_ident()
+    found: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.thread == thread:
+                found.append(record.getMessage())
+
+    logger = logging.getLogger("tifffile")
+    handler = Collect(logging.WARNING)
+    logger.addHandler(handler)
+    level = logger.level
+    if logger.getEffectiveLevel() > logging.WARNING:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield found
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def _check_tiff_strips(path: Any) -> None:
+    """Refuse an uncompressed TIFF whose data byte counts disagree with its size and bit depth.
+
+    A flipped BitsPerSample (8 -> 1) otherwise reads as a boolean image of the same shape.
+    """
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        for page in tif.pages:
+            if page.compression != 1 or page.is_tiled or (page.bitspersample < 8 and page.samplesperpixel > 1):
+                continue  # compressed, tiled, or packed bits of several samples: writers round those rows differently
+            rows, cols, samples, bits = page.imagelength, page.imagewidth, page.samplesperpixel, page.bitspersample
+            if page.planarconfig == 1:
+                expected = rows * -(-cols * samples * bits // 8)
+            else:
+                expected = samples * rows * -(-cols * bits // 8)
+            stored = int(sum(page.databytecounts))
+            if stored != expected:
+                raise FileFormatError(
+                    f"the file is corrupt: page {page.index} stores {stored} bytes of uncompressed pixels, but "
+                    f"{rows}x{cols} pixels of {samples} samples at {bits} bits take {expected}"
+                )
+
+
 def save(signal: Signal, path: str | os.PathLike[str]) -> None:
     """Write an image Signal with ``skimage.io.imsave``, atomically.
 
@@ -267,7 +363,10 @@ def save(signal: Signal, path: str | os.PathLike[str]) -> None:
     (PNG also 16-bit); float values must lie in [0, 1] and are converted with
     ``skimage.util.img_as_ubyte``, booleans become 0/255.  TIFF stores the
     values unchanged (any dtype, any channel count).  PNG and the others need
-    1, 3 or 4 channels.  JPEG is lossy (imageio's default quality).
+    1, 3 or 4 channels.  JPEG is lossy (imageio's default quality); WebP is
+    written lossless.  GIF, WebP and BMP files are read back before they
+    replace the target: an image they cannot hold exactly (more than 256
+    colours in a GIF, gray in WebP, alpha in BMP) is refused, never changed.
 
     Parameters
     ----------
@@ -279,7 +378,8 @@ def save(signal: Signal, path: str | os.PathLike[str]) -> None:
     Raises
     ------
     InvalidParameterError
-        Float values outside [0, 1], or a channel count the format cannot store.
+        Float values outside [0, 1], a channel count the format cannot store, or
+        an image a GIF, WebP or BMP file would change.
     FileFormatError
         Unknown extension or a write error (no file is left behind).
 
@@ -315,13 +415,47 @@ def save(signal: Signal, path: str | os.PathLike[str]) -> None:
         data = data[..., 0]
     from skimage import io
 
-    with atomic_path(target) as tmp:
+    with atomic_path(target) as tmp, signals_deferred():  # one write: a signal is acted on when it ends
         try:
-            io.imsave(str(tmp), data, check_contrast=False)
+            if ext in _TIFF:
+                _write_tiff(tmp, data, signal.channels.layout)
+            elif ext == ".webp":
+                import imageio.v3 as iio
+
+                iio.imwrite(tmp, data, lossless=True, exact=True)  # Pillow's default WebP is lossy
+            else:
+                io.imsave(str(tmp), data, check_contrast=False)
+            if ext in _VERIFIED:
+                _verify(tmp, ext, data)
         except (InvalidParameterError, FileFormatError):
             raise
         except Exception as exc:
             raise FileFormatError(f"cannot write image file {str(target)!r}: {exc}") from exc
+
+
+def _verify(path: Any, ext: str, data: np.ndarray) -> None:
+    """Refuse a write that does not read back as ``data`` (see :data:`_VERIFIED`)."""
+    back = _read_pixels(path, ext)
+    if back.shape != data.shape or back.dtype != data.dtype or not np.array_equal(back, data):
+        raise InvalidParameterError(
+            f"a {ext} file cannot hold this image exactly: it reads back with shape {back.shape} and dtype "
+            f"{back.dtype}{'' if back.shape != data.shape else ', other values'} instead of {data.shape} "
+            f"{data.dtype}; save it as .png (8 or 16 bits) or .tif (any dtype) instead"
+        )
+
+
+def _write_tiff(path: Any, data: np.ndarray, layout: str | None) -> None:
+    """tifffile with the channels said, not guessed (a 4-pixel-wide gray image is not RGBA, 2 channels not 2 pages)."""
+    import tifffile
+
+    if data.dtype == bool and data.ndim == 3:
+        raise InvalidParameterError(
+            f"a TIFF of {data.shape[-1]} boolean channels does not read back as written (tifffile packs the bits of "
+            "several samples differently from how it reads them); save signal.astype(np.uint8), or as .nc/.zarr"
+        )
+    rgb = layout in ("rgb", "rgba") and data.ndim == 3
+    tifffile.imwrite(path, data, photometric="rgb" if rgb else "minisblack",
+                     planarconfig="contig" if data.ndim == 3 else None)
 
 
 def _to_storable(data: np.ndarray, ext: str) -> np.ndarray:
@@ -429,11 +563,11 @@ class ImageAdapter(DomainAdapter):
 
     def load(self, path: str | os.PathLike[str], **kwargs: Any) -> Signal:
         """See :func:`signalspace.domains.image.load`."""
-        return load(path, **kwargs)
+        return forward(load, path, **kwargs)
 
     def save(self, signal: Signal, path: str | os.PathLike[str], **kwargs: Any) -> None:
         """See :func:`signalspace.domains.image.save`."""
-        save(signal, path, **kwargs)
+        forward(save, signal, path, **kwargs)
 
     def from_array(self, values: Any, *args: Any, **kwargs: Any) -> Signal:
         """See :func:`signalspace.domains.image.from_array`."""

@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._errors import DomainMismatchError, InvalidParameterError, InvalidTypeError, ShapeError
-from .._validation import as_shape, check_budget, describe, finite_float
+from .._validation import as_shape, check_budget, describe, finite_float, nbytes, unmasked
 from ..domain import Axis, Channels, Domain
 from ..signal import Signal, is_lazy
 from .base import DomainAdapter
@@ -60,10 +60,6 @@ AXES: tuple[str, ...] = SPACETIME_AXES + MOMENTUM_AXES
 #: The Minkowski metric η = diag(+1, −1, −1, −1) (signature (+, −, −, −), c = 1); read-only.
 METRIC: np.ndarray = np.diag([1.0, -1.0, -1.0, -1.0])
 METRIC.setflags(write=False)
-
-#: Largest array (bytes) :func:`hamiltonian` and :func:`on_shell` build unless told otherwise.
-DEFAULT_MAX_BYTES = 2 * 1024**3
-
 
 def _extents(value: Any, name: str) -> tuple[tuple[float, float], ...]:
     """Scalar L -> [-L, L] on every axis; (lo, hi) -> every axis; 4 pairs -> per axis."""
@@ -187,8 +183,8 @@ def _check_domain(domain: Any, what: str) -> Domain:
 
 
 def _check_budget(domain: Domain, dtype: np.dtype, max_bytes: int | None, what: str) -> None:
-    check_budget(domain.size * dtype.itemsize, DEFAULT_MAX_BYTES if max_bytes is None else max_bytes,
-                 f"{what} on {domain!r}", "max_bytes", "use a coarser grid or float32,")
+    check_budget(nbytes(domain.shape, dtype), max_bytes, f"{what} on {domain!r}", "max_bytes",
+                 "use a coarser grid or float32")
 
 
 def _coords_along(domain: Domain, name: str, dtype: np.dtype) -> np.ndarray:
@@ -227,8 +223,8 @@ def hamiltonian(
     dtype : float dtype, default float32
         float32 halves the memory of large grids (the 8⁸ grid: 64 MiB).
     max_bytes : int, optional
-        Refuse to allocate more than this (default 2 GiB):
-        :class:`~signalspace.MemoryBudgetError`.
+        Refuse to allocate more than this (default: the memory budget,
+        :func:`signalspace.memory_budget`): :class:`~signalspace.MemoryBudgetError`.
 
     Returns
     -------
@@ -317,7 +313,7 @@ def from_array(
     ('phasespace', ('u', 'v', 'w'))
     """
     lazy = is_lazy(values)
-    array = values if lazy else np.asarray(values)
+    array = values if lazy else np.asarray(unmasked(values, "values"))
     if array.ndim not in (8, 9) or array.size == 0:
         raise ShapeError(
             f"values must have shape (nt, nx, ny, nz, nE, npx, npy, npz) or that plus a channel axis, "

@@ -27,11 +27,12 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from .._errors import FileFormatError, InvalidParameterError, InvalidTypeError, UnknownNameError
-from .._io import existing_file
+from .._io import as_path, existing_file
 from .._netcdf import NETCDF_SUFFIXES, load_netcdf, save_netcdf
 from .._validation import describe
+from .._zarr import ZARR_SUFFIXES, load_zarr, save_zarr
 from ..signal import Signal
-from .base import DomainAdapter
+from .base import DomainAdapter, forward
 
 __all__ = [
     "BUILTINS",
@@ -258,8 +259,9 @@ def unregister_domain(kind: str) -> None:
 def load(path: str | os.PathLike[str], kind: str | None = None, **kwargs: Any) -> Any:
     """Read a file with the adapter that claims it (or the one named by ``kind``).
 
-    netCDF files (``.nc``, any kind of signal) are read through xarray
-    (:func:`signalspace._netcdf.load_netcdf`; ``chunks=`` reads lazily).
+    netCDF files (``.nc``) and zarr stores (``.zarr`` folders), any kind of
+    signal, are read through xarray (:func:`signalspace._netcdf.load_netcdf`,
+    :func:`signalspace._zarr.load_zarr`; ``chunks=`` reads lazily).
 
     Adapters are asked in :func:`adapters` order; the first whose
     ``can_open(path)`` is true reads the file with ``**kwargs``.  When none
@@ -292,9 +294,11 @@ def load(path: str | os.PathLike[str], kind: str | None = None, **kwargs: Any) -
     ...
     signalspace._errors.FileFormatError: cannot read audio file ...: Error in WAV file. No 'data' chunk marker.
     """
+    if kind is None and _suffix(path) in ZARR_SUFFIXES:
+        return forward(load_zarr, path, **kwargs)
     p = existing_file(path)
     if kind is None and p.suffix.lower() in NETCDF_SUFFIXES:
-        return load_netcdf(p, **kwargs)
+        return forward(load_netcdf, p, **kwargs)
     if kind is not None:
         return get(kind).load(p, **kwargs)
     found = adapters()
@@ -317,8 +321,16 @@ def load(path: str | os.PathLike[str], kind: str | None = None, **kwargs: Any) -
     )
 
 
+def _suffix(path: Any) -> str:
+    """The lower-case extension of ``path`` ('' for what is not a path; the readers then say what is wrong)."""
+    try:
+        return as_path(path).suffix.lower()
+    except InvalidTypeError:
+        return ""
+
+
 def save(signal: Any, path: str | os.PathLike[str], **kwargs: Any) -> None:
-    """Write a Signal: netCDF (``.nc``) for any kind, otherwise with its own kind's adapter.
+    """Write a Signal: netCDF (``.nc``) or zarr (``.zarr``) for any kind, otherwise with its own kind's adapter.
 
     Every writer is atomic: on failure no partial file is left.
 
@@ -334,7 +346,9 @@ def save(signal: Any, path: str | os.PathLike[str], **kwargs: Any) -> None:
     """
     if not isinstance(signal, Signal):
         raise InvalidTypeError(f"signal must be a signalspace.Signal, got {describe(signal)}")
-    if str(path).lower().endswith(NETCDF_SUFFIXES):
+    if _suffix(path) in NETCDF_SUFFIXES:
         save_netcdf(signal, path, **kwargs)
+    elif _suffix(path) in ZARR_SUFFIXES:
+        save_zarr(signal, path, **kwargs)
     else:
         get(signal.kind).save(signal, path, **kwargs)

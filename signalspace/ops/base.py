@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import ShapeError
-from .._validation import DEFAULT_MAX_DENSE_BYTES, as_shape, check_budget
+from .._validation import as_shape, check_budget
 
 __all__ = ["FunctionOperator", "LinearOperator"]
 
@@ -102,16 +102,18 @@ class LinearOperator:
             return _Product(self, other)
         return self.forward(other)
 
-    def todense(self, max_dense_bytes: int = DEFAULT_MAX_DENSE_BYTES) -> np.ndarray:
+    def todense(self, max_bytes: int | None = None) -> np.ndarray:
         """The operator's matrix, shape :attr:`shape` (columns = images of unit vectors).
 
-        A matrix of more than ``max_dense_bytes`` bytes raises :class:`~signalspace.MemoryBudgetError`
-        before anything is computed.
+        A matrix (with the identity it is computed from) of more than
+        ``max_bytes`` bytes (default: the memory budget,
+        :func:`signalspace.memory_budget`) raises
+        :class:`~signalspace.MemoryBudgetError` before anything is computed.
         """
         m, n = self.shape
         dtype = np.result_type(self.dtype, np.float64)
-        check_budget(m * n * dtype.itemsize, max_dense_bytes, f"todense of a {m} x {n} {dtype} matrix",
-                     "max_dense_bytes", "use to_scipy() or a sparse builder")
+        check_budget((m * n + n * n) * dtype.itemsize, max_bytes, f"todense of a {m} x {n} {dtype} matrix",
+                     "max_bytes", "use to_scipy() or a sparse builder")
         eye = np.eye(n, dtype=dtype)
         columns = [np.asarray(self.forward(eye[j].reshape(self.model_shape))).ravel() for j in range(n)]
         return np.stack(columns, axis=1) if columns else np.zeros((m, 0), dtype=dtype)

@@ -65,7 +65,7 @@ import numpy as np
 from .. import _hooks
 from .._docstrings import docfiller
 from .._errors import InvalidParameterError, InvalidTypeError, ShapeError, UnknownNameError
-from .._validation import as_shape, describe, one_of, per_axis, positive_int
+from .._validation import as_shape, check_budget, describe, nbytes, one_of, per_axis, positive_int, unmasked
 from .._xarray import convolved_axis, is_dataarray
 from ..domain import CHANNEL_DIM, Axis, Channels, Domain
 from ..signal import Signal, is_lazy
@@ -113,6 +113,15 @@ class _Cache:
 
     def __setstate__(self, state: dict) -> None:
         self.__init__(state["size"])
+
+
+def _array(values: Any, name: str) -> np.ndarray:
+    """``values`` as an ndarray, or an error naming ``name`` (ragged lists, masked arrays)."""
+    values = unmasked(values, name)
+    try:
+        return np.asarray(values)
+    except (ValueError, TypeError) as exc:  # ragged nested lists and the like
+        raise InvalidTypeError(f"{name} must be array-like, got {describe(values)}: {exc}") from None
 
 
 def _replace_axes(domain: Domain, axes: Sequence[Axis]) -> Domain:
@@ -558,6 +567,9 @@ class Conv:
         plan = conv.plan(layout.spatial_shape, layout.channels, math.prod(layout.batch_shape), dtype)
         c_out = conv.kernel_layout.channels_out(layout.channels)
         out = plan.geometry.output_shape
+        check_budget(2 * nbytes((*layout.batch_shape, *out, c_out), plan.dtype), None,
+                     f"Conv.offset of {math.prod(out) * math.prod(layout.batch_shape)} outputs", None,
+                     "use a smaller input_shape (offset is conv(0): zero away from constant padding)")
         response = conv._constant_response(plan)
         if response is None:
             y = np.zeros((*out, c_out), dtype=plan.dtype)
@@ -570,7 +582,7 @@ class Conv:
     def _forward_array(self, x: Any, channel_axis: Any = AUTO, axes: Sequence[int] | None = None) -> Any:
         lazy = is_lazy(x)
         if not lazy:
-            x = np.asarray(x)
+            x = _array(x, "x")
         conv, layout = self._meet(tuple(x.shape), channel_axis, axes, False, "x")
         if lazy:  # chunked, with a halo of the kernel's reach: signalspace.parallel.conv_dask
             return _hooks.call("conv_dask", conv, x, channel_axis=layout.channel, axes=layout.spatial)
@@ -622,7 +634,7 @@ class Conv:
     ) -> Any:
         lazy = is_lazy(y)
         if not lazy:
-            y = np.asarray(y)
+            y = _array(y, "y")
         conv, layout = self._meet(tuple(y.shape), channel_axis, axes, True, "y")
         if lazy:  # signalspace.parallel.conv_adjoint_dask
             return _hooks.call("conv_adjoint_dask", conv, y, input_shape, channel_axis=layout.channel,
@@ -815,7 +827,8 @@ class Conv:
         return self.operator(input_shape, channel_axis=channel_axis, axes=axes).to_scipy()
 
     def to_matrix(
-        self, input_shape: Any, format: str = "csr", *, channel_axis: Any = AUTO, axes: Sequence[int] | None = None
+        self, input_shape: Any, format: str = "csr", *, channel_axis: Any = AUTO, axes: Sequence[int] | None = None,
+        max_bytes: int | None = None,
     ) -> Any:
         """The (block-)Toeplitz matrix of this convolution (see :func:`signalspace.ops.matrices.conv_matrix`).
 
@@ -824,7 +837,10 @@ class Conv:
         those of :meth:`forward`.  Along axes carried through (not convolved)
         the matrix is the Kronecker product of the convolution's matrix with
         identities.  With ``cval != 0`` it is the matrix of the linear part:
-        ``conv(x).ravel() == M @ x.ravel() + conv.offset(x.shape).ravel()``.
+        ``conv(x).ravel() == M @ x.ravel() + conv.offset(x.shape).ravel()``.  A
+        matrix (any format) that needs more than ``max_bytes`` (default: the
+        memory budget, :func:`signalspace.memory_budget`) is refused before it
+        is built.
 
         Examples
         --------
@@ -838,7 +854,8 @@ class Conv:
         conv, layout = self._shape_arguments(input_shape, channel_axis, axes)
         from .matrices import conv_matrix  # scipy.sparse loads with the builders, not with Conv
 
-        return conv_matrix(conv, layout.shape, format=format, channel_axis=layout.channel, axes=layout.spatial)
+        return conv_matrix(conv, layout.shape, format=format, channel_axis=layout.channel, axes=layout.spatial,
+                           max_bytes=max_bytes)
 
     # ------------------------------------------------------------ Signal / xarray
     def _output_channels(self, channels: Channels) -> Channels:

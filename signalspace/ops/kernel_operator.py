@@ -39,7 +39,7 @@ import numpy as np
 
 from .._errors import InvalidParameterError, InvalidTypeError
 from .._threads import one_blas_thread
-from .._validation import DEFAULT_MAX_DENSE_BYTES, check_budget, describe, one_of
+from .._validation import check_budget, describe, one_of
 from .._xarray import is_dataarray
 from ..signal import Signal, is_lazy
 from . import engines
@@ -362,7 +362,7 @@ class KernelOperator(LinearOperator):
             windows = windows[(slice(None),) * (nd + 1) + (slice(None, None, -1),) * nd]
         return windows
 
-    def to_matrix(self, format: str = "csr", max_bytes: int = DEFAULT_MAX_DENSE_BYTES) -> Any:
+    def to_matrix(self, format: str = "csr", max_bytes: int | None = None) -> Any:
         """The data's (block-)Toeplitz matrix ``X(x)``: ``X @ a.ravel() == conv_with_kernel_a(x).ravel()``.
 
         Rows are the outputs, in the order of ``conv(x).ravel()`` (``(batch,
@@ -376,9 +376,10 @@ class KernelOperator(LinearOperator):
         Parameters
         ----------
         format : {"csr", "coo", "dense"}
-        max_bytes : int
+        max_bytes : int, optional
             A matrix (values and indices) needing more bytes than this raises
-            :class:`~signalspace.MemoryBudgetError` before anything is built.
+            :class:`~signalspace.MemoryBudgetError` before anything is built;
+            default the memory budget (:func:`signalspace.memory_budget`).
 
         Examples
         --------

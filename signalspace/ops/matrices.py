@@ -52,11 +52,11 @@ import scipy.sparse as sp
 
 from .._docstrings import docfiller
 from .._errors import InvalidParameterError, InvalidTypeError, ShapeError
-from .._validation import DEFAULT_MAX_DENSE_BYTES, as_shape, check_budget, describe, one_of, positive_int
+from .._validation import as_shape, check_budget, describe, nbytes, one_of, positive_int
 from .geometry import ConvGeometry
 from .kernel import AUTO, InputLayout, KernelLayout, as_kernel, compute_dtype
 
-__all__ = ["DEFAULT_MAX_DENSE_BYTES", "FORMATS", "block_toeplitz", "conv_matrix", "layout_and_geometry", "toeplitz"]
+__all__ = ["FORMATS", "block_toeplitz", "conv_matrix", "layout_and_geometry", "toeplitz"]
 
 #: Output formats: scipy.sparse CSR (default), COO, DIA, or a dense ndarray.
 FORMATS = ("csr", "coo", "dia", "dense")
@@ -278,12 +278,14 @@ def _csr(layout: _Layout, geom: ConvGeometry, flip: bool, dtype: np.dtype, strat
     return M
 
 
-def _dia(layout: _Layout, geom: ConvGeometry, flip: bool, dtype: np.dtype) -> sp.dia_array | None:
-    """Pure 1-D Toeplitz (one channel, stride 1, constant boundary): the diagonals directly."""
-    if not (
-        geom.ndim == 1 and layout.c_in == layout.c_out == 1 and geom.stride == (1,) and geom.boundary == ("constant",)
-    ):
-        return None
+def _dia_fits(layout: _Layout, geom: ConvGeometry) -> bool:
+    """Pure 1-D Toeplitz (one channel, stride 1, constant boundary): :func:`_dia` builds the diagonals directly."""
+    return geom.ndim == 1 and layout.c_in == layout.c_out == 1 and geom.stride == (1,) and geom.boundary == (
+        "constant",)
+
+
+def _dia(layout: _Layout, geom: ConvGeometry, flip: bool, dtype: np.dtype) -> sp.dia_array:
+    """The diagonals of a pure 1-D Toeplitz matrix (see :func:`_dia_fits`)."""
     taps = layout.kernel.reshape(-1).astype(dtype, copy=False)
     if flip:
         taps = taps[::-1]
@@ -292,6 +294,11 @@ def _dia(layout: _Layout, geom: ConvGeometry, flip: bool, dtype: np.dtype) -> sp
     data = np.empty((taps.size, n), dtype=dtype)
     data[...] = taps[:, None]
     return sp.dia_array((data, offsets), shape=(n_out, n))
+
+
+#: Bytes per stored entry while a sparse matrix is built: the value, its row and column indices (int64),
+#: held twice while scipy sums duplicates into CSR.
+_SPARSE_ENTRY_BYTES = 2 * 16
 
 
 def _placed_in(M: sp.csr_array, inputs: InputLayout, outputs: InputLayout) -> sp.csr_array:
@@ -318,21 +325,28 @@ def _build(
     flip: bool,
     format: str,
     dtype: Any,
-    max_dense_bytes: int,
+    max_bytes: int | None,
     arrays: tuple[InputLayout, InputLayout] | None = None,
 ) -> Any:
     """The matrix in ``format``; ``arrays`` (input and output layouts) places it on arrays with carried axes."""
     one_of(format, "format", FORMATS)
     dt = _result_dtype(layout.kernel, dtype)
     nb = 1 if arrays is None else math.prod(arrays[0].batch_shape)
-    if format == "dia" and nb == 1 and (arrays is None or arrays[0].order == tuple(range(len(arrays[0].order)))):
-        fast = _dia(layout, geom, bool(flip), dt)
-        if fast is not None:
-            return fast
     shape = (nb * math.prod(geom.output_shape) * layout.c_out, nb * math.prod(geom.input_shape) * layout.c_in)
+    taps = math.prod(geom.kernel_shape)
+    plain = nb == 1 and (arrays is None or arrays[0].order == tuple(range(len(arrays[0].order))))
+    if format == "dia" and plain and _dia_fits(layout, geom):
+        check_budget(nbytes((taps, shape[1]), dt), max_bytes, f"a DIA matrix of shape {shape} with {taps} diagonals",
+                     "max_bytes", "use a smaller input")
+        return _dia(layout, geom, bool(flip), dt)
+    per_row = taps * (1 if layout.depthwise else layout.c_in)  # stored entries per output row, at most
+    need = shape[0] * per_row * (dt.itemsize + _SPARSE_ENTRY_BYTES) + 8 * (shape[0] + 1)  # built as CSR first
+    what = f"the {format} matrix of shape {shape} ({shape[0] * per_row:,} entries at most, built as CSR)"
+    advice = "use the operator (Conv.operator()) instead of its matrix"
     if format == "dense":
-        what = f"a dense matrix of shape {shape} and dtype {dt}"
-        check_budget(shape[0] * shape[1] * dt.itemsize, max_dense_bytes, what, "max_dense_bytes", "use format='csr'")
+        need += nbytes(shape, dt)
+        what, advice = f"a dense matrix of shape {shape} and dtype {dt} (built from CSR)", "use format='csr'"
+    check_budget(need, max_bytes, what, "max_bytes", advice)
     M = _csr(layout, geom, bool(flip), dt)
     if arrays is not None:
         M = _placed_in(M, *arrays)
@@ -351,6 +365,8 @@ def _build(
             f"so DIA would store {n_diags * shape[1]:,} values (stride > 1, or a boundary that breaks the "
             f"Toeplitz structure); use format='csr'"
         )
+    check_budget(nbytes((n_diags, shape[1]), M.dtype), max_bytes, f"a DIA matrix of shape {shape} with {n_diags:,} "
+                 "diagonals", "max_bytes", "use format='csr'")
     data = np.zeros((n_diags, shape[1]), dtype=M.dtype)
     data[which, M.indices] = M.data  # DIA stores entry (r, c) at data[diagonal, c]
     return sp.dia_array((data, offsets), shape=shape)
@@ -373,7 +389,7 @@ def block_toeplitz(
     ndim: int | None = None,
     format: str = "csr",
     dtype: Any = None,
-    max_dense_bytes: int = DEFAULT_MAX_DENSE_BYTES,
+    max_bytes: int | None = None,
 ) -> Any:
     """The (multi-level block-)Toeplitz matrix of an N-D convolution.
 
@@ -406,9 +422,10 @@ def block_toeplitz(
         scipy.sparse array (CSR, COO, DIA where it fits) or a dense ndarray.
     dtype : dtype, optional
         dtype of the entries; default the kernel's (float64 for an integer kernel).
-    max_dense_bytes : int
-        A dense request needing more bytes than this raises :class:`MemoryBudgetError`
-        before anything is allocated.
+    max_bytes : int, optional
+        A matrix (any format) needing more bytes than this raises
+        :class:`MemoryBudgetError` before anything is allocated; default the
+        memory budget (:func:`signalspace.memory_budget`).
 
     Returns
     -------
@@ -421,7 +438,7 @@ def block_toeplitz(
     ShapeError
         The kernel does not fit the input shape, or is empty.
     MemoryBudgetError
-        A dense matrix larger than ``max_dense_bytes`` was requested.
+        A matrix larger than ``max_bytes`` (or the memory budget) was requested.
     InvalidParameterError
         Unknown format, or ``format="dia"`` for a matrix whose entries spread over too many diagonals.
 
@@ -444,7 +461,7 @@ def block_toeplitz(
         kernel, input_shape, channels, ndim=ndim, stride=stride, dilation=dilation, padding=padding,
         boundary=boundary,
     )
-    return _build(layout, geom, flip, format, dtype, max_dense_bytes)
+    return _build(layout, geom, flip, format, dtype, max_bytes)
 
 
 def toeplitz(
@@ -458,7 +475,7 @@ def toeplitz(
     flip: bool = False,
     format: str = "csr",
     dtype: Any = None,
-    max_dense_bytes: int = DEFAULT_MAX_DENSE_BYTES,
+    max_bytes: int | None = None,
 ) -> Any:
     """The Toeplitz matrix of a 1-D convolution with ``kernel`` on ``n`` samples.
 
@@ -498,7 +515,7 @@ def toeplitz(
         flip=flip,
         format=format,
         dtype=dtype,
-        max_dense_bytes=max_dense_bytes,
+        max_bytes=max_bytes,
     )
 
 
@@ -545,7 +562,7 @@ def conv_matrix(
     input_shape: Any,
     format: str = "csr",
     dtype: Any = None,
-    max_dense_bytes: int = DEFAULT_MAX_DENSE_BYTES,
+    max_bytes: int | None = None,
     *,
     channel_axis: Any = AUTO,
     axes: Sequence[int] | None = None,
@@ -572,4 +589,4 @@ def conv_matrix(
     (6, 8)
     """
     layout, geom, inputs, outputs = _conv_layout(conv, input_shape, channel_axis, axes)
-    return _build(layout, geom, bool(conv.flip), format, dtype, max_dense_bytes, (inputs, outputs))
+    return _build(layout, geom, bool(conv.flip), format, dtype, max_bytes, (inputs, outputs))

@@ -18,7 +18,7 @@ import numpy as np
 from ..signal import is_lazy
 from .geometry import ConvGeometry, boundary_index
 
-__all__ = ["constant_response", "fold", "pad"]
+__all__ = ["constant_response", "fold", "pad", "pad_sources"]
 
 
 def constant_response(geometry: ConvGeometry, kernel: np.ndarray, depthwise: bool, cval: complex) -> np.ndarray | None:
@@ -65,8 +65,17 @@ def constant_response(geometry: ConvGeometry, kernel: np.ndarray, depthwise: boo
     return np.ascontiguousarray(response, dtype=kernel.dtype)
 
 
-def _pad_sources(geometry: ConvGeometry, axis: int) -> tuple[tuple[int, int], str, np.ndarray, np.ndarray]:
-    """``(pad, boundary, where, source)`` of one axis: pad sample at padded index ``where`` copies ``source``."""
+def pad_sources(geometry: ConvGeometry, axis: int) -> tuple[tuple[int, int], str, np.ndarray, np.ndarray]:
+    """``(pad, boundary, where, source)`` of one axis: pad sample at padded index ``where`` copies ``source``.
+
+    ``source`` is -1 for the padding constant.
+
+    Examples
+    --------
+    >>> g = ConvGeometry.create((4,), (3,), padding="same", boundary="reflect")
+    >>> pad_sources(g, 0)
+    ((1, 1), 'reflect', array([0, 5]), array([0, 3]))
+    """
     (before, after), n, mode = geometry.pad[axis], geometry.input_shape[axis], geometry.boundary[axis]
     positions = np.concatenate([np.arange(-before, 0), np.arange(n, n + after)])
     where = np.concatenate([np.arange(before), np.arange(before + n, before + n + after)])
@@ -86,7 +95,7 @@ def pad(x: Any, geometry: ConvGeometry, first: int = 1, cval: Any = 0) -> Any:
         import dask.array as da
 
         for i in range(geometry.ndim):
-            (before, after), mode, _, source = _pad_sources(geometry, i)
+            (before, after), mode, _, source = pad_sources(geometry, i)
             if before == 0 and after == 0:
                 continue
             ax = first + i
@@ -110,7 +119,7 @@ def pad(x: Any, geometry: ConvGeometry, first: int = 1, cval: Any = 0) -> Any:
         core[first + i] = slice(before, before + geometry.input_shape[i])
     out[tuple(core)] = x
     for i in range(nd):
-        (before, after), mode, _, source = _pad_sources(geometry, i)
+        (before, after), mode, _, source = pad_sources(geometry, i)
         if before == 0 and after == 0:
             continue
         ax = first + i
@@ -148,7 +157,7 @@ def fold(g: Any, geometry: ConvGeometry, first: int = 1) -> Any:
     """
     lazy = is_lazy(g)
     for i in range(geometry.ndim):
-        (before, after), mode, where, targets = _pad_sources(geometry, i)
+        (before, after), mode, where, targets = pad_sources(geometry, i)
         if before == 0 and after == 0:
             continue
         n, ax = geometry.input_shape[i], first + i

@@ -8,7 +8,7 @@ import librosa
 import numpy as np
 import pytest
 import soundfile as sf
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import signalspace as ss
@@ -390,3 +390,40 @@ def test_eager_and_lazy_reads_agree_on_offset_duration_mono(stereo_wav):
         lazy = ss.audio.load(stereo_wav, chunks=333, **kwargs)
         assert lazy.is_lazy
         assert lazy.compute().identical(eager), kwargs
+
+
+@given(dtype=st.sampled_from(["int16", "int32"]), subtype=st.sampled_from(["PCM_U8", "PCM_16", "PCM_24", "PCM_32",
+                                                                           "FLOAT"]),
+       shift=st.integers(0, 24), n=st.integers(1, 9))
+def test_integer_samples_come_back_exactly_or_are_refused(tmp_path_factory, dtype, subtype, shift, n):
+    # libsndfile scales integers from their dtype's full scale to the subtype's width: low bits would vanish
+    bits = 8 * np.dtype(dtype).itemsize
+    assume(shift < bits - 1)
+    values = (np.random.default_rng(n).integers(-4, 4, n) * 2**shift).astype(dtype)
+    path = tmp_path_factory.mktemp("pcm") / "x.wav"
+    x = ss.audio.from_array(values, sr=8000)
+    kept = int(subtype.split("_")[1].lstrip("SU")) if subtype.startswith("PCM") else 32
+    refused = None
+    try:
+        ss.save(x, path, subtype=subtype)
+    except ss.InvalidParameterError as exc:
+        refused = exc
+    low_bits = (values.astype(np.int64) % 2 ** max(0, bits - kept)) != 0
+    assert (refused is not None) == (bool(low_bits.any()) and kept < bits)
+    if refused is None:  # odd-length data chunks (3 frames of PCM_24) load too: no pad byte is no truncation
+        np.testing.assert_array_equal(ss.load(path, dtype=dtype).values[:, 0], values)
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_a_file_that_would_read_back_longer_is_refused(tmp_path, lazy):
+    # libsndfile's AIFF reader counts the pad byte of an odd 8-bit sound chunk as a frame: 3 frames come back as 4
+    values = np.array([-2, 3, 5], np.int16) * 256
+    x = ss.audio.from_array(values, sr=8000)
+    if lazy:
+        da = pytest.importorskip("dask.array")
+        x = x.replace(values=da.from_array(x.values, chunks=2))
+    with pytest.raises(ss.FileFormatError, match="3 frames were written but the file reads back as 4"):
+        ss.save(x, tmp_path / "x.aiff", subtype="PCM_S8")
+    assert list(tmp_path.iterdir()) == []
+    ss.save(x, tmp_path / "x.aiff", subtype="PCM_16")
+    np.testing.assert_array_equal(ss.load(tmp_path / "x.aiff", dtype="int16").values[:, 0], values)

@@ -439,23 +439,37 @@ def test_conv_matrix_with_cval_is_the_linear_part(rng):
 
 
 def test_dense_request_over_budget_is_refused_before_allocating():
-    with pytest.raises(ss.MemoryBudgetError, match=r"max_dense_bytes.*|bytes") as info:
+    with pytest.raises(ss.MemoryBudgetError, match=r"\(10000000, 10000000\).*needs 800,001,280,000,008 bytes"):
         toeplitz(np.ones(3), 10**7, padding="same", format="dense")
-    assert "80,000,000,000,000" in str(info.value) or "(10000000, 10000000)" in str(info.value)
-    with pytest.raises(ss.MemoryBudgetError, match="1,024"):
-        block_toeplitz(np.ones((2, 2)), (8, 8), format="dense", max_dense_bytes=1024)
-    assert block_toeplitz(np.ones((2, 2)), (8, 8), format="dense", max_dense_bytes=49 * 64 * 8).shape == (49, 64)
+    with pytest.raises(ss.MemoryBudgetError, match="max_bytes=1,024 bytes"):
+        block_toeplitz(np.ones((2, 2)), (8, 8), format="dense", max_bytes=1024)
+    need = 49 * 64 * 8 + 49 * 4 * (8 + 32) + 8 * 50  # the dense matrix and the CSR it is built from
+    assert block_toeplitz(np.ones((2, 2)), (8, 8), format="dense", max_bytes=need).shape == (49, 64)
+    with pytest.raises(ss.MemoryBudgetError, match=f"needs {need:,} bytes"):
+        block_toeplitz(np.ones((2, 2)), (8, 8), format="dense", max_bytes=need - 1)
+
+
+@pytest.mark.parametrize("format", ["csr", "coo", "dia", "dense"])
+def test_every_matrix_format_is_checked_against_the_budget_before_building(format):
+    # 5000 x 5000 outputs under a 3 x 3 kernel: 225 M entries, 9 GB to build; the audit saw CSR/DIA allocate until
+    # MemoryError.  (The default budget is half the free memory of the machine: set one, for a test that can fail.)
+    with ss.memory_budget(2**30), pytest.raises(ss.MemoryBudgetError, match=rf"{format} matrix .*needs [59],[02]00,0"):
+        ss.Conv(np.ones((3, 3)), padding="same").to_matrix((5000, 5000), format=format)
+    with ss.memory_budget(10**6), pytest.raises(ss.MemoryBudgetError, match=r"set by signalspace\.memory_budget"):
+        toeplitz(np.ones(5), 10**5, format=format)
+    assert toeplitz(np.ones(5), 100, format=format, max_bytes=10**6).shape == (96, 100)
 
 
 def test_every_dense_budget_is_in_bytes():
     """One unit: the matrix builders, LinearOperator.todense and the phase-space fields count bytes."""
-    op = ss.Conv(np.ones(3)).operator((10,))  # an 8 x 10 float64 matrix: 640 bytes
-    assert op.todense(max_dense_bytes=640).shape == (8, 10)
-    with pytest.raises(ss.MemoryBudgetError, match=r"640 bytes.*max_dense_bytes=639 bytes"):
-        op.todense(max_dense_bytes=639)
-    assert toeplitz(np.ones(3), 10, format="dense", max_dense_bytes=640).shape == (8, 10)
-    with pytest.raises(ss.MemoryBudgetError, match=r"640 bytes.*max_dense_bytes=639 bytes"):
-        toeplitz(np.ones(3), 10, format="dense", max_dense_bytes=639)
+    op = ss.Conv(np.ones(3)).operator((10,))  # an 8 x 10 float64 matrix from a 10 x 10 identity: 1440 bytes
+    assert op.todense(max_bytes=1440).shape == (8, 10)
+    with pytest.raises(ss.MemoryBudgetError, match=r"1,440 bytes.*max_bytes=1,439 bytes"):
+        op.todense(max_bytes=1439)
+    need = 640 + 8 * 3 * 40 + 8 * 9  # dense 8 x 10, and its CSR of 24 entries
+    assert toeplitz(np.ones(3), 10, format="dense", max_bytes=need).shape == (8, 10)
+    with pytest.raises(ss.MemoryBudgetError, match=rf"{need:,} bytes.*max_bytes={need - 1:,} bytes"):
+        toeplitz(np.ones(3), 10, format="dense", max_bytes=need - 1)
     grid = ss.phasespace.grid(spacetime=1, momentum=(2, 2, 2, 2))  # 16 samples: 64 bytes in float32
     assert ss.phasespace.hamiltonian(grid, max_bytes=64).shape == (1, 1, 1, 1, 2, 2, 2, 2, 1)
     with pytest.raises(ss.MemoryBudgetError, match=r"64 bytes.*max_bytes=63 bytes"):

@@ -16,17 +16,19 @@ Adding an engine: write its module, then list its instance in :data:`BUILTINS`
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..._errors import InvalidParameterError, InvalidTypeError, UnknownNameError
-from ..._validation import describe
-from . import direct, fft, im2col, ndimage, numpy1d, oa, planar, separable
+from ..._validation import check_budget, describe
+from . import direct, fft, im2col, ndimage, nonfinite, numpy1d, oa, planar, separable
 from .base import Engine, Plan
 from .costs import COSTS, CostTable
 
 __all__ = [
     "BUILTINS", "COSTS", "CostTable", "Engine", "Plan", "adjoint", "applicable", "choose", "engines", "estimate",
-    "forward", "get", "methods", "register", "unregister",
+    "forward", "get", "memory", "methods", "register", "unregister",
 ]
 
 #: The built-in engines, in the order the automatic choice breaks ties.
@@ -139,14 +141,44 @@ def _resolve(plan: Plan, method: str) -> Engine:
     return engine
 
 
+def memory(plan: Plan, engine: Engine) -> int:
+    """Bytes a run of ``engine`` on ``plan`` allocates: the padded input and the output, twice (the copies an
+    engine makes), and what the engine says it needs besides (its optional ``workspace(plan)``: the transforms
+    of ``fft``)."""
+    g = plan.geometry
+    c_out = plan.c_in if plan.depthwise else plan.c_out
+    arrays = (math.prod(g.padded_shape) * plan.c_in + math.prod(g.output_shape) * c_out) * plan.batch
+    workspace = getattr(engine, "workspace", None)
+    return 2 * arrays * plan.dtype.itemsize + (int(workspace(plan)) if workspace is not None else 0)
+
+
+def _checked(plan: Plan, method: str, what: str) -> Engine:
+    """The engine of ``method``, after checking its memory against the budget (:func:`signalspace.memory_budget`)."""
+    engine = _resolve(plan, method)
+    g = plan.geometry
+    check_budget(
+        plan.cached(("memory", engine.name), lambda: memory(plan, engine)), None,
+        lambda: f"the {what} of a convolution ({engine.name}) of an input {g.input_shape} padded to "
+        f"{g.padded_shape} into {g.output_shape}",
+        None, "work in chunks (a dask array, e.g. ss.load(path, chunks=...)) or check padding and dilation",
+    )
+    return engine
+
+
 def forward(x: np.ndarray, plan: Plan, method: str = "auto") -> np.ndarray:
-    """Run the forward correlation of ``plan`` on ``x`` (batch, spatial..., c_in) with engine ``method``."""
-    return _resolve(plan, method).forward(x, plan)
+    """Run the forward correlation of ``plan`` on ``x`` (batch, spatial..., c_in) with engine ``method``.
+
+    NaN and infinity give the result of the direct definition whatever the
+    engine (:mod:`~signalspace.ops.engines.nonfinite`); a run that would need
+    more memory than the budget is refused before it starts.
+    """
+    return nonfinite.forward(_checked(plan, method, "forward"), x, plan)
 
 
 def adjoint(y: np.ndarray, plan: Plan, method: str = "auto") -> np.ndarray:
-    """Run the adjoint of ``plan`` on ``y`` (batch, out_spatial..., c_out) with engine ``method``."""
-    return _resolve(plan, method).adjoint(y, plan)
+    """Run the adjoint of ``plan`` on ``y`` (batch, out_spatial..., c_out) with engine ``method`` (NaN and
+    infinity as the direct definition gives them; the memory budget checked first)."""
+    return nonfinite.adjoint(_checked(plan, method, "adjoint"), y, plan)
 
 
 for _engine in BUILTINS:

@@ -21,15 +21,13 @@ import numpy as np
 from ..padding import fold, pad
 from .base import WORKERS, Plan, PricedEngine, dilated, full_indices, work_counts
 from .costs import CostTable
-from .oned import adjoint1d, fft_work1d, forward1d, simple1d
+from .oned import adjoint1d, fast_length, fft_work1d, forward1d, simple1d
 
 __all__ = ["ENGINE", "FFT", "kernel_spectrum", "mix", "transform_lengths"]
 
 
 def transform_lengths(plan: Plan, implicit: bool) -> tuple[tuple[int, ...], list[slice]]:
     """Fast transform lengths per axis and the slices of the outputs in the result (padding implicit or not)."""
-    from scipy import fft as sfft
-
     g = plan.geometry
     if implicit:
         sl = full_indices(plan)
@@ -41,7 +39,7 @@ def transform_lengths(plan: Plan, implicit: bool) -> tuple[tuple[int, ...], list
     lengths = []
     for n, r, s in zip(n_eff, g.reach, sl, strict=True):
         need = max(s.stop, n + r - s.start)
-        lengths.append(sfft.next_fast_len(need, real=real))
+        lengths.append(fast_length(need, not real))
     return tuple(lengths), sl
 
 
@@ -210,6 +208,15 @@ class FFT(PricedEngine):
         single = plan.dtype in (np.float32, np.complex64)
         return {"fft_transform_unit": costs.fft_transform_work(size, nb * c + nb * c_out + kernel, single),
                 "fft_mix_unit": size * nb * c_mix, "fft_layout_unit": n_in * c + n_out * c_out, "fft_call": 1}
+
+    def workspace(self, plan: Plan) -> int:
+        """Bytes of the transforms: the input's and the output's spectra and the kernel's, complex."""
+        lengths, _ = transform_lengths(plan, plan.zero_boundary)
+        bins = math.prod(lengths[:-1]) * (lengths[-1] // 2 + 1 if plan.dtype.kind != "c" else lengths[-1])
+        c_mix = 1 if plan.depthwise else plan.c_in * plan.c_out
+        c_out = plan.c_in if plan.depthwise else plan.c_out
+        complex_bytes = 2 * max(plan.dtype.itemsize, 4) if plan.dtype.kind != "c" else plan.dtype.itemsize
+        return bins * (plan.batch * (plan.c_in + 2 * c_out) + c_mix) * complex_bytes
 
     def forward(self, x: np.ndarray, plan: Plan) -> np.ndarray:
         """See :func:`_forward`."""

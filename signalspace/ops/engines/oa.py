@@ -19,7 +19,7 @@ from ..padding import fold, pad
 from .base import WORKERS, Plan, PricedEngine, dilated, full_indices, work_counts
 from .costs import CostTable
 from .fft import mix
-from .oned import adjoint1d, forward1d, lengths1d, plan1d, simple1d
+from .oned import adjoint1d, fast_length, forward1d, lengths1d, plan1d, simple1d
 
 __all__ = ["ENGINE", "OverlapAdd", "block_length"]
 
@@ -29,12 +29,10 @@ _SHORT_SIGNAL = 1.01
 
 def block_length(k: int, n: int, real: bool) -> int:
     """The transform length (a fast length from ``2k`` up) with the least ``L log2 L`` per output sample."""
-    from scipy import fft as sfft
-
     best, best_cost = None, math.inf
     m = max(2 * k, 64)
     while True:
-        length = sfft.next_fast_len(m, real=real)
+        length = fast_length(m, not real)
         block = length - k + 1
         cost = length * math.log2(length) / block
         if cost < best_cost:

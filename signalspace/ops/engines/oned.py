@@ -44,10 +44,17 @@ class Plan1d(NamedTuple):
 
 
 def fast_length(n: int, complex_: bool) -> int:
-    """The next fast transform length >= ``n`` (real transforms unless ``complex_``)."""
+    """The next fast transform length >= ``n`` (real transforms unless ``complex_``).
+
+    ``n`` itself beyond what scipy.fft can transform: the estimates then price a
+    transform no budget allows, and the memory check refuses it by name.
+    """
     from scipy import fft as sfft
 
-    return sfft.next_fast_len(n, real=not complex_)
+    try:
+        return sfft.next_fast_len(n, real=not complex_)
+    except ValueError:  # "Target length is too large to perform an FFT"
+        return int(n)
 
 
 def plan1d(n: int, k: int, complex_: bool, allow_np: bool = True, costs: CostTable = COSTS) -> Plan1d:
