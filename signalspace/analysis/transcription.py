@@ -49,12 +49,12 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from .._errors import InvalidParameterError, InvalidTypeError
 from .._validation import describe
 from ..domain import Channels
 from ..domains.audio import audio_samples
+from ..ops.engines.blas import blas_threads
 from ..signal import Signal
 from .notes import NoteEvent, NoteTable
 from .pianoroll import (
@@ -289,7 +289,7 @@ def _activations(roll: np.ndarray, templates: np.ndarray, params: DetectionParam
     out = np.zeros((roll.shape[0], w.shape[0]), dtype=np.float32)
     audible = np.flatnonzero(roll.max(axis=1) > 10 ** (params.silence_db / 20))
     block = 4096
-    with threadpool_limits(1, user_api="blas"):  # (4096 x 88) @ (88 x 88): threads cost more than they give
+    with blas_threads(1):  # (4096 x 88) @ (88 x 88): threads cost more than they give
         for i in range(0, audible.size, block):
             rows = audible[i : i + block]
             e = roll[rows].astype(np.float32)
@@ -404,8 +404,10 @@ def _place_onsets(
         env = roll[:, k]
         # the share of key k's envelope that its own note explains (the factorisation's soft mask): a rise of
         # the key that another note's partial explains is not this note's onset
-        model = activations @ templates[:, k] + 1e-12
-        share = activations[:, k] * templates[k, k] / model
+        def own_share(first: int, last: int, k: int = k) -> float:
+            window = activations[first:last]
+            return float((window[:, k] * templates[k, k] / (window @ templates[:, k] + 1e-12)).max(initial=0.0))
+
         reach = max(1, round(lead[k] / dt))
         pieces = []
         for s in sorted(runs, key=lambda s: s.start):
@@ -444,7 +446,7 @@ def _place_onsets(
             # falling by dip_ratio below what it reached (a note on another note's partial rises again from
             # that partial's decay)
             near = np.array([c for c in near if _one_rise(env[c : top + 1], params.dip_ratio)
-                             and share[c : c + reach + tolerance + 1].max(initial=0.0) >= 0.5], dtype=int)
+                             and own_share(c, c + reach + tolerance + 1) >= 0.5], dtype=int)
             if near.size:
                 onset = int(near[0])
             elif t == 0 and env[0] >= 0.5 * peak:  # sounding when the recording starts

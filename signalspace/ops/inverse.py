@@ -31,7 +31,6 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from .._errors import InvalidParameterError, InvalidTypeError, ShapeError
 from .._validation import describe, finite_float, one_of, positive_int
@@ -39,6 +38,7 @@ from ..domain import Channels, Domain
 from ..signal import Signal
 from .base import LinearOperator
 from .engines.base import WORKERS
+from .engines.blas import blas_threads
 from .kernel import AUTO
 
 __all__ = ["GRAM_CHECK_MACS", "METHODS", "Progress", "Solution", "lstsq", "wiener"]
@@ -311,7 +311,7 @@ def lstsq(
     runner = {"lsqr": _run_lsqr, "lsmr": _run_lsqr, "cg": _run_cg, "l-bfgs-b": _run_lbfgsb}[method]
     # One BLAS thread for the solvers' vector operations: on a busy machine a threaded dot product of 65 536
     # samples waits for a time slice (15 ms instead of 8 us); the operators' FFTs keep their own workers.
-    with threadpool_limits(limits=1, user_api="blas"):
+    with blas_threads(1):
         run = runner(problem, bv, _Options(damp, reg, x0v, tol, maxiter, condition_limit, callback, method,
                                            nonnegative))
     residual = float(np.linalg.norm(problem.forward(run.x) - bv))

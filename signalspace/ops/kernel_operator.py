@@ -38,12 +38,12 @@ from typing import Any
 import numpy as np
 
 from .._errors import InvalidParameterError, InvalidTypeError
-from .._threads import one_blas_thread
 from .._validation import check_budget, describe, one_of
 from .._xarray import is_dataarray
 from ..signal import Signal, is_lazy
 from . import engines
 from .base import LinearOperator
+from .engines.blas import blas_threads
 from .engines.direct import tap_slices
 from .geometry import ConvGeometry
 from .kernel import AUTO
@@ -247,7 +247,7 @@ class KernelOperator(LinearOperator):
         dtype = _complex_if(self.dtype, y.dtype)
         y = self._to_canonical(y.astype(dtype, copy=False))
         route = self._gradient_route(dtype)
-        with one_blas_thread():  # reductions over the whole grid: threaded BLAS waits for busy cores
+        with blas_threads(1):  # reductions over the whole grid: threaded BLAS waits for busy cores
             if route == "taps":
                 g = self._tap_products(y)
             else:
