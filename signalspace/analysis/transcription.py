@@ -716,14 +716,20 @@ def _computed(values: Any) -> np.ndarray:
 
 def _spelling(key: str | None) -> Any:
     """MIDI number -> note name, with sharps or in a key signature's spelling."""
-    import librosa
-
     if key is not None and not isinstance(key, str):
         raise InvalidTypeError(f"key must be a key signature like 'Eb:maj', got {describe(key)}")
+    names = _note_names(key or "C:maj")
+    return lambda m: names[m]
+
+
+@functools.lru_cache(maxsize=32)
+def _note_names(key: str) -> tuple[str, ...]:
+    """The names of MIDI numbers 0..127 in a key signature's spelling (librosa names them one by one: cached)."""
+    import librosa
+
     try:
-        names = librosa.midi_to_note(np.arange(128), key=key or "C:maj", unicode=False)
+        return tuple(str(n) for n in librosa.midi_to_note(np.arange(128), key=key, unicode=False))
     except Exception:
         raise InvalidParameterError(
             f"key {key!r} is not a key signature librosa knows; expected e.g. 'C:maj', 'Eb:maj', 'F#:min'"
         ) from None
-    return lambda m: str(names[m])
