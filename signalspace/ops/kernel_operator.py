@@ -33,6 +33,7 @@ operator, its adjoint and its matrix include the constant.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,7 @@ from .._xarray import is_dataarray
 from ..signal import Signal, is_lazy
 from . import engines
 from .base import LinearOperator
+from .engines.base import WORKERS
 from .engines.blas import blas_threads
 from .engines.direct import tap_slices
 from .geometry import ConvGeometry
@@ -274,6 +276,11 @@ class KernelOperator(LinearOperator):
     def _tap_cost(self) -> float:
         """Estimated seconds of :meth:`_tap_products` (the cost table's direct and im2col terms)."""
         costs = engines.COSTS
+        if self._tiled_products_apply():  # patch copies and GEMMs of the flat im2col, on every core
+            positions = self.batch * math.prod(self._read)
+            patch = positions * math.prod(self.geometry.kernel_shape) * self.channels
+            parallel = patch * (costs.im2col_flat_patch_unit + self.c_out * costs.im2col_gemm_unit) / WORKERS
+            return parallel + positions * self.c_out * costs.direct_write_unit + costs.im2col_call
         rows = self.batch * math.prod(self.geometry.output_shape)
         contiguous = self.geometry.ndim == 1 and self.geometry.stride == (1,) and self.batch == 1
         per_tap = (costs.direct_tap_call + rows * self.channels * self.c_out * costs.direct_gemm_unit
@@ -302,6 +309,8 @@ class KernelOperator(LinearOperator):
 
     def _tap_products(self, y: np.ndarray) -> np.ndarray:
         """The gradient tap by tap: ``grad[k] = view_k(xp)ᴴ y`` (correlation taps; ``view_k``: what tap k reads)."""
+        if self._tiled_products_apply():
+            return self._tiled_products(y)
         xp = self.padded(y.dtype)
         out_shape = self.geometry.output_shape
         yb = y.reshape((self.batch, *out_shape, self.c_out))
@@ -317,6 +326,63 @@ class KernelOperator(LinearOperator):
             else:
                 g[tap] = view.reshape(-1, self.channels).conj().T @ y2
         return g
+
+    def _tiled_products_apply(self) -> bool:
+        """Whether :meth:`_tiled_products` serves: channel mixing at unit stride, the padding at most the grid."""
+        g = self.geometry
+        return (not self.depthwise and all(s == 1 for s in g.stride)
+                and math.prod(self._read) <= 2 * math.prod(g.output_shape))
+
+    def _tiled_products(self, y: np.ndarray) -> np.ndarray:
+        """The gradient at unit stride as one GEMM per tile of grid positions, tiles shared among the cores.
+
+        On the padded grid flattened to rows of channels, tap ``k`` reads the rows
+        ``q + offset_k`` for output row ``q``; ``y`` is laid on the same grid (zeros
+        where no output is).  Per tile of rows, the windows of every tap are copied
+        side by side (a patch matrix ``(rows, taps * c_in)``, in cache) and
+        ``grad += y_tileᵀ @ patch``: one GEMM with every tap and channel, where a
+        product per tap (:meth:`_tap_products`' loop) is a ``c_in``-row GEMM bound by
+        memory (3 -> 16 channels, 512², 7x7: 13.6 ms on two cores against 68 ms).
+        """
+        from numpy.lib.stride_tricks import as_strided
+
+        g = self.geometry
+        xp = self.padded(y.dtype)
+        read, out, c, c_out = self._read, g.output_shape, self.channels, self.c_out
+        steps = [math.prod(read[i + 1 :]) for i in range(g.ndim)]  # rows per step along each spatial axis
+        rows = (self.batch - 1) * math.prod(read) + sum((o - 1) * st for o, st in zip(out, steps, strict=True)) + 1
+        xf = xp.reshape(-1, c)
+        yf = np.zeros((self.batch, *read, c_out), dtype=y.dtype)
+        yf[(slice(None), *(slice(0, o) for o in out))] = y.reshape((self.batch, *out, c_out))
+        yf = yf.reshape(-1, c_out)[:rows]
+        k_last, d_last = g.kernel_shape[-1], g.dilation[-1]
+        starts = [sum(t * d * st for t, d, st in zip(outer, g.dilation, steps, strict=False))
+                  for outer in np.ndindex(*g.kernel_shape[:-1])]  # first row read by each outer tap
+        width = k_last * c  # patch columns per outer tap: its taps along the last axis, channels innermost
+        tile = int(min(8192, max(256, 2**21 // (len(starts) * width * y.dtype.itemsize))))
+        tiles = [(q, min(q + tile, rows)) for q in range(0, rows, tile)]
+        row_bytes, item_bytes = xf.strides
+
+        def accumulate(part: list[tuple[int, int]]) -> np.ndarray:
+            total = np.zeros((c_out, len(starts) * width), dtype=y.dtype)
+            patch = np.empty((tile, len(starts) * width), dtype=y.dtype)
+            for q0, q1 in part:
+                m = q1 - q0
+                for i, start in enumerate(starts):
+                    window = as_strided(xf[start + q0 :], shape=(m, k_last, c),
+                                        strides=(row_bytes, d_last * row_bytes, item_bytes))
+                    patch[:m, i * width : (i + 1) * width].reshape(m, k_last, c)[...] = window
+                if y.dtype.kind == "c":
+                    np.conjugate(patch[:m], out=patch[:m])
+                total += yf[q0:q1].T @ patch[:m]
+            return total
+
+        if len(tiles) < 2 * WORKERS:
+            total = accumulate(tiles)
+        else:  # numpy releases the GIL in the copies and the GEMMs
+            with ThreadPoolExecutor(WORKERS, thread_name_prefix="signalspace-gradient") as pool:
+                total = sum(pool.map(accumulate, [tiles[i::WORKERS] for i in range(WORKERS)]))
+        return np.ascontiguousarray(total.T).reshape((*g.kernel_shape, c, c_out))
 
     def _correlate(self, data: np.ndarray, y: np.ndarray, engine: str | None = None) -> np.ndarray:
         """The correlation of ``data`` (laid out by :meth:`_gradient_layout`) with ``y``: the gradient, correlation

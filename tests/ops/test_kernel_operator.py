@@ -272,6 +272,44 @@ def test_gradient_runs_tap_by_tap_or_on_the_engines_with_the_roles_swapped():
         X.engine("sideways")
 
 
+@pytest.mark.parametrize(
+    ("shape", "kernel", "dilation", "batch", "dtype"),
+    [
+        ((300, 200), (5, 3), (1, 2), (), np.float32),
+        ((40, 30, 20), (3, 3, 3), (2, 1, 1), (2,), np.complex128),
+        ((50_000,), (9,), (3,), (2,), np.float64),
+    ],
+)
+def test_gradient_on_grids_of_many_tiles_equals_a_loop_over_taps(shape, kernel, dilation, batch, dtype):
+    """Unit stride, channel mixing: the gradient runs as one GEMM per tile of positions, tiles spread over the cores.
+    Against the definition (a tensordot per tap over the padded data) and the swapped correlation on FFTs."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((*batch, *shape, 3))
+    a = rng.standard_normal((*kernel, 3, 4))
+    if np.dtype(dtype).kind == "c":
+        x = x + 1j * rng.standard_normal(x.shape)
+    x = x.astype(dtype)
+    conv = ss.Conv(a.astype(dtype), padding="same", boundary="reflect", dilation=dilation, ndim=len(shape))
+    axes = tuple(range(len(batch), len(batch) + len(shape)))
+    X = conv.kernel_operator(x, axes=axes, method="direct")  # the taps' route, whatever the cost model prefers
+    y = rng.standard_normal(X.data_shape).astype(dtype)
+    pads = expected_pads("same", kernel, dilation)
+    nd = len(shape)
+    xb = x.reshape((-1, *shape, 3))
+    xp = np.pad(xb, [(0, 0), *pads, (0, 0)], mode=NP_PAD["reflect"])
+    yb = y.reshape((-1, *shape, 4))
+    expected = np.empty((*kernel, 3, 4), dtype=np.result_type(dtype, np.float32))
+    for tap in np.ndindex(*kernel):
+        reads = (slice(t * d, t * d + n) for t, d, n in zip(tap, dilation, shape, strict=True))
+        view = xp[(slice(None), *reads, slice(None))]
+        expected[tap] = np.tensordot(view.conj(), yb, axes=(list(range(nd + 1)), list(range(nd + 1))))
+    tolerance = 1e-4 if dtype == np.float32 else 1e-10
+    scale = np.abs(expected).max()
+    np.testing.assert_allclose(X.adjoint(y) / scale, expected / scale, atol=tolerance)
+    swapped = conv.kernel_operator(x, method="fft", axes=axes).adjoint(y)
+    np.testing.assert_allclose(X.adjoint(y) / scale, swapped / scale, atol=tolerance)
+
+
 def test_ndimage_is_charged_every_position_it_computes():
     """Documented: scipy.ndimage computes an output at every input position, so a "valid" correlation with a kernel
     nearly as large as the input (a kernel gradient) is charged the whole input, not its few outputs."""
