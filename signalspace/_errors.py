@@ -17,6 +17,7 @@ __all__ = [
     "InvalidParameterError",
     "InvalidTypeError",
     "MemoryBudgetError",
+    "MissingDependencyError",
     "ShapeError",
     "SignalspaceError",
     "UnknownNameError",
@@ -77,6 +78,33 @@ class ClusterError(SignalspaceError, RuntimeError):
 
     Files being written are left as they were (see :mod:`signalspace._io`).
     """
+
+
+class MissingDependencyError(SignalspaceError, ImportError):
+    """An optional dependency that the request needs is not installed (e.g. dask for ``chunks=``).
+
+    The message names the package and the extra that installs it.
+    """
+
+
+def require(module: str, purpose: str, extra: str = "dask") -> None:
+    """Raise :class:`MissingDependencyError` unless ``module`` can be imported; ``purpose`` says what needs it.
+
+    Examples
+    --------
+    >>> require("numpy", "arrays")
+    >>> require("no_such_package_here", "a test", extra="test")
+    Traceback (most recent call last):
+    ...
+    signalspace._errors.MissingDependencyError: a test needs no_such_package_here, which is not installed: \
+pip install 'signalspace[test]' (or no_such_package_here itself)
+    """
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise MissingDependencyError(
+            f"{purpose} needs {module}, which is not installed: pip install 'signalspace[{extra}]' (or {module} itself)"
+        )
 
 
 class AdapterNotSupportedError(SignalspaceError, NotImplementedError):

@@ -23,7 +23,7 @@ import numpy as np
 
 from ._attrs import ATTRS_KEY, DTYPE_KEY, RESERVED
 from ._attrs import encode as encode_attrs
-from ._errors import FileFormatError, InvalidTypeError, MemoryBudgetError, SignalspaceError
+from ._errors import FileFormatError, InvalidTypeError, MemoryBudgetError, SignalspaceError, require
 from ._io import atomic_path, checked_between_tasks, existing_file, signals_deferred, utf8_alias
 from ._netcdf_classic import check_size
 from ._validation import check_budget, describe
@@ -151,6 +151,9 @@ def load_netcdf(path: str | os.PathLike[str], *, chunks: Any = None) -> Signal:
     lazily; without, the file is read into memory and closed.
     """
     import xarray as xr
+
+    if chunks is not None:
+        require("dask", "reading lazily (chunks=)")
 
     p = existing_file(path)
     options: dict[str, Any] = {"decode_times": False, "decode_timedelta": False}

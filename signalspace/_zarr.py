@@ -17,7 +17,7 @@ import os
 from typing import Any
 
 from ._attrs import ATTRS_KEY
-from ._errors import FileFormatError, MemoryBudgetError, SignalspaceError
+from ._errors import FileFormatError, MemoryBudgetError, SignalspaceError, require
 from ._io import as_path, atomic_path, checked_between_tasks, signals_deferred
 from ._netcdf import dataarray_for_file, in_write_chunks, lazy_coordinates
 from ._validation import check_budget
@@ -121,6 +121,8 @@ def load_zarr(path: str | os.PathLike[str], *, chunks: Any = None) -> Signal:
     _zarr()
     import xarray as xr
 
+    if chunks is not None:
+        require("dask", "reading lazily (chunks=)")
     p = as_path(path)
     if not _is_store(p):
         raise FileFormatError(f"{str(p)!r} is not a zarr store (no folder with zarr.json, .zgroup or .zarray)")

@@ -79,7 +79,7 @@ from typing import Any
 import numpy as np
 
 from ._docstrings import docfiller
-from ._errors import ClusterError, InvalidParameterError, InvalidTypeError, ShapeError
+from ._errors import ClusterError, InvalidParameterError, InvalidTypeError, ShapeError, require
 from ._validation import describe, finite_float
 from .ops.conv import Conv
 from .ops.geometry import boundary_index
@@ -161,6 +161,7 @@ def progress(minimum: float = 0.5, out: Any = None) -> Iterator[None]:
         finally:
             _PROGRESS.reset(token)
         return
+    require("dask", "signalspace.parallel.progress")
     from dask.diagnostics import ProgressBar
 
     token = _PROGRESS.set("local")
@@ -193,6 +194,7 @@ def compute(*collections: Any, optimize_graph: bool = True) -> tuple[Any, ...]:
     >>> [a.tolist() for a in compute(da.arange(3, chunks=2), da.ones(2, chunks=1))]
     [[0, 1, 2], [1.0, 1.0]]
     """
+    require("dask", "signalspace.parallel.compute")
     import dask
 
     client = current_client()

@@ -25,7 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .._errors import ClusterError, FileFormatError, InvalidParameterError
+from .._errors import ClusterError, FileFormatError, InvalidParameterError, require
 from .._io import atomic_path
 from .._validation import finite_float
 from ..analysis.notes import NoteTable
@@ -131,6 +131,10 @@ def notes_command(args: argparse.Namespace) -> int:
     progress = getattr(args, "progress", False)
     scheduler = getattr(args, "scheduler", None)
     try:
+        if scheduler is not None:
+            require("distributed", "--scheduler")
+        if chunks is not None or progress or scheduler is not None:
+            require("dask", "a lazy read (--chunks, --progress, --scheduler)")
         with contextlib.ExitStack() as outputs:
             csv_tmp = _claim(outputs, args.csv, "--csv")
             plot_tmp = _claim(outputs, args.plot, "--plot")

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import FileFormatError, InvalidParameterError, InvalidTypeError
+from .._errors import FileFormatError, InvalidParameterError, InvalidTypeError, require
 from .._io import as_path, atomic_path, checked_between_tasks, os_path, signals_deferred
 from .._validation import describe, positive_int
 from ..parallel import compute, current_client, progress_active
@@ -89,6 +89,7 @@ class _SoundFileBlocks:
 
 
 def _frame_chunks(chunks: Any, frames: int, channels: int, dtype: np.dtype) -> tuple[tuple[int, ...], ...]:
+    require("dask", "reading lazily (chunks=)")
     from dask.array.core import normalize_chunks
 
     if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer, str)):

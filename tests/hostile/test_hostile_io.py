@@ -189,3 +189,46 @@ def test_netcdf_write_options_that_name_no_variable_are_named_errors(tmp_path):
     with pytest.raises(ss.FileFormatError, match="cannot write netCDF file"):
         ss.save(tone(), tmp_path / "x.nc", encoding={"nope": {"zlib": True}})
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------- optional dependencies that are missing
+WITHOUT_DASK = r"""
+import sys
+sys.modules["dask"] = sys.modules["distributed"] = None  # as if neither were installed
+import numpy as np
+import signalspace as ss
+from signalspace.cli import main
+wav, nc = sys.argv[1], sys.argv[2]
+calls = {
+    "audio": lambda: ss.load(wav, chunks=1000),
+    "netcdf": lambda: ss.load(nc, chunks={}),
+    "compute": lambda: ss.parallel.compute(np.ones(3)),
+    "progress": lambda: ss.parallel.progress().__enter__(),
+}
+for name, call in calls.items():
+    try:
+        call()
+        print(name, "no error")
+    except ss.MissingDependencyError as exc:
+        print(name, "named:", exc)
+for flags in (["--chunks", "1000"], ["--scheduler", "tcp://127.0.0.1:9"]):
+    print("cli", main(["notes", wav, *flags]))
+print(ss.load(wav).shape)  # in memory: dask is not needed
+"""
+
+
+def test_lazy_reads_and_the_cli_without_dask_are_named_errors(files):
+    """Without dask (or distributed), what needs it says so and how to install it; what does not, works."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", WITHOUT_DASK, str(files["wav"]), str(files["nc"])],
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stderr[-3000:]
+    lines = run.stdout.splitlines()
+    for name in ("audio", "netcdf", "compute", "progress"):
+        line = next(line for line in lines if line.startswith(name + " "))
+        assert "named:" in line and "pip install 'signalspace[dask]'" in line, line
+    assert lines.count("cli 2") == 2, run.stdout
+    assert "needs dask" in run.stderr and "--scheduler needs distributed" in run.stderr
+    assert lines[-1] == "(131072, 2)"
