@@ -172,7 +172,7 @@ fig.savefig(OUT / "convolutions.png")
 # "Note transcription" in the documentation for the method and its scores on
 # real sampled instruments.
 roll = ss.analysis.piano_roll(x)
-notes = ss.analysis.detect_notes(x)
+notes = ss.analysis.detect_notes(x, key="Ab:maj")  # spelled as the melody is written, in A-flat major
 ax = ss.plot.plot(roll, notes=notes)  # the "pianoroll" drawer: dB image, detected notes in cyan
 ax.set_title("Piano roll: envelope of 88 matched filters [dB], detected notes", loc="left", fontsize=10)
 fig = ax.figure
