@@ -32,6 +32,7 @@ operator, its adjoint and its matrix include the constant.
 
 from __future__ import annotations
 
+import functools
 import math
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -60,6 +61,17 @@ MATRIX_FORMATS = ("csr", "coo", "dense")
 #: output-side vector ``y``, data as large as the output: ``separable`` decides whether it applies with an SVD
 #: of that array (milliseconds to seconds for an image) and never applies to data anyway.
 DATA_KERNEL_SKIP = ("separable",)
+
+
+#: Bytes of the patch matrix of one tile of the tiled kernel gradient (in cache), and its rows at least and at most.
+_PATCH_BYTES = 2**21
+_TILE_ROWS = (256, 8192)
+
+
+@functools.cache
+def _gradient_pool() -> ThreadPoolExecutor:
+    """The threads that share the tiles of the kernel gradient (made on first use, one per core)."""
+    return ThreadPoolExecutor(WORKERS, thread_name_prefix="signalspace-gradient")
 
 
 def _spatial_flip(a: np.ndarray, ndim: int) -> np.ndarray:
@@ -270,22 +282,48 @@ class KernelOperator(LinearOperator):
         key = ("gradient", dtype)
         if key not in self._choices:
             swapped = self._gradient_plan(np.ones((*self.geometry.output_shape, *self._gradient_channels()), dtype))
-            self._choices[key] = self._cheapest(swapped, {"taps": self._tap_cost()})
+            self._choices[key] = self._cheapest(swapped, {"taps": self._tap_cost(dtype)})
         return self._choices[key]
 
-    def _tap_cost(self) -> float:
-        """Estimated seconds of :meth:`_tap_products` (the cost table's direct and im2col terms)."""
+    def _tap_cost(self, dtype: np.dtype) -> float:
+        """Estimated seconds of :meth:`_tap_products` in ``dtype``: the cheaper of its two ways."""
+        return min(self._loop_cost(), self._tiled_cost(dtype))
+
+    def _loop_cost(self) -> float:
+        """Estimated seconds of the loop over taps (the cost table's direct and im2col terms)."""
         costs = engines.COSTS
-        if self._tiled_products_apply():  # patch copies and GEMMs of the flat im2col, on every core
-            positions = self.batch * math.prod(self._read)
-            patch = positions * math.prod(self.geometry.kernel_shape) * self.channels
-            parallel = patch * (costs.im2col_flat_patch_unit + self.c_out * costs.im2col_gemm_unit) / WORKERS
-            return parallel + positions * self.c_out * costs.direct_write_unit + costs.im2col_call
         rows = self.batch * math.prod(self.geometry.output_shape)
         contiguous = self.geometry.ndim == 1 and self.geometry.stride == (1,) and self.batch == 1
         per_tap = (costs.direct_tap_call + rows * self.channels * self.c_out * costs.direct_gemm_unit
                    + (0 if contiguous else rows * self.channels * costs.im2col_patch_unit))
         return math.prod(self.geometry.kernel_shape) * per_tap
+
+    def _tiled_cost(self, dtype: np.dtype) -> float:
+        """Estimated seconds of :meth:`_tiled_products` in ``dtype`` (infinite where it does not apply).
+
+        The patch copies and GEMMs of the flat im2col, in proportion to the item size and shared by the cores,
+        plus a Python step per tile and outer tap, which holds the interpreter lock, and ``y`` laid on the grid.
+        It applies to channel mixing (at least 8 channel pairs: fewer make GEMMs too thin to pay for the patch)
+        at unit stride, on grids that the padding at most doubles.
+        """
+        g = self.geometry
+        if (self.depthwise or self.channels * self.c_out < 8 or any(s != 1 for s in g.stride)
+                or math.prod(self._read) > 2 * math.prod(g.output_shape)):
+            return math.inf
+        costs = engines.COSTS
+        columns = math.prod(g.kernel_shape) * self.channels
+        if _TILE_ROWS[0] * columns * dtype.itemsize > _PATCH_BYTES:
+            return math.inf  # a patch of the smallest tile would not fit in cache
+        positions = self.batch * math.prod(self._read)
+        per_column = costs.im2col_flat_patch_unit + self.c_out * costs.im2col_flat_gemm_unit
+        parallel = positions * columns * dtype.itemsize / 8 * per_column
+        steps = -(-positions // self._tile_rows(columns, dtype)) * math.prod(g.kernel_shape[:-1])
+        grid = positions * self.c_out * dtype.itemsize / 8 * costs.direct_write_unit
+        return parallel / WORKERS + steps * costs.im2col_flat_tap_call + grid + costs.im2col_call
+
+    def _tile_rows(self, columns: int, dtype: np.dtype) -> int:
+        """Grid positions per tile of :meth:`_tiled_products`: a patch of about :data:`_PATCH_BYTES`."""
+        return int(min(_TILE_ROWS[1], max(_TILE_ROWS[0], _PATCH_BYTES // (columns * dtype.itemsize))))
 
     def engine(self, direction: str = "adjoint", dtype: Any = None) -> str:
         """How ``X @ a`` (``direction="forward"``) or the kernel gradient (``"adjoint"``) runs, in ``dtype``.
@@ -309,7 +347,7 @@ class KernelOperator(LinearOperator):
 
     def _tap_products(self, y: np.ndarray) -> np.ndarray:
         """The gradient tap by tap: ``grad[k] = view_k(xp)ᴴ y`` (correlation taps; ``view_k``: what tap k reads)."""
-        if self._tiled_products_apply():
+        if self._tiled_cost(y.dtype) < self._loop_cost():
             return self._tiled_products(y)
         xp = self.padded(y.dtype)
         out_shape = self.geometry.output_shape
@@ -326,12 +364,6 @@ class KernelOperator(LinearOperator):
             else:
                 g[tap] = view.reshape(-1, self.channels).conj().T @ y2
         return g
-
-    def _tiled_products_apply(self) -> bool:
-        """Whether :meth:`_tiled_products` serves: channel mixing at unit stride, the padding at most the grid."""
-        g = self.geometry
-        return (not self.depthwise and all(s == 1 for s in g.stride)
-                and math.prod(self._read) <= 2 * math.prod(g.output_shape))
 
     def _tiled_products(self, y: np.ndarray) -> np.ndarray:
         """The gradient at unit stride as one GEMM per tile of grid positions, tiles shared among the cores.
@@ -351,27 +383,32 @@ class KernelOperator(LinearOperator):
         read, out, c, c_out = self._read, g.output_shape, self.channels, self.c_out
         steps = [math.prod(read[i + 1 :]) for i in range(g.ndim)]  # rows per step along each spatial axis
         rows = (self.batch - 1) * math.prod(read) + sum((o - 1) * st for o, st in zip(out, steps, strict=True)) + 1
+        # the last row any tap reads is the buffer's last: (o - 1) + d (k - 1) = read - 1 on every axis
         xf = xp.reshape(-1, c)
         yf = np.zeros((self.batch, *read, c_out), dtype=y.dtype)
         yf[(slice(None), *(slice(0, o) for o in out))] = y.reshape((self.batch, *out, c_out))
         yf = yf.reshape(-1, c_out)[:rows]
         k_last, d_last = g.kernel_shape[-1], g.dilation[-1]
-        starts = [sum(t * d * st for t, d, st in zip(outer, g.dilation, steps, strict=False))
-                  for outer in np.ndindex(*g.kernel_shape[:-1])]  # first row read by each outer tap
         width = k_last * c  # patch columns per outer tap: its taps along the last axis, channels innermost
-        tile = int(min(8192, max(256, 2**21 // (len(starts) * width * y.dtype.itemsize))))
-        tiles = [(q, min(q + tile, rows)) for q in range(0, rows, tile)]
         row_bytes, item_bytes = xf.strides
+        # what each outer tap reads for every grid row: k_last windows of c channels, one run of width samples
+        # when the last axis is not dilated (rows overlap: a view, nothing copied)
+        shape, strides = ((rows, width), (row_bytes, item_bytes)) if d_last == 1 else \
+            ((rows, k_last, c), (row_bytes, d_last * row_bytes, item_bytes))
+        views = [as_strided(xf[sum(t * d * st for t, d, st in zip(outer, g.dilation, steps, strict=False)) :],
+                            shape=shape, strides=strides, writeable=False)
+                 for outer in np.ndindex(*g.kernel_shape[:-1])]
+        columns = len(views) * width
+        tile = self._tile_rows(columns, y.dtype)
+        tiles = [(q, min(q + tile, rows)) for q in range(0, rows, tile)]
 
         def accumulate(part: list[tuple[int, int]]) -> np.ndarray:
-            total = np.zeros((c_out, len(starts) * width), dtype=y.dtype)
-            patch = np.empty((tile, len(starts) * width), dtype=y.dtype)
+            total = np.zeros((c_out, columns), dtype=y.dtype)
+            patch = np.empty((tile, columns), dtype=y.dtype)
             for q0, q1 in part:
                 m = q1 - q0
-                for i, start in enumerate(starts):
-                    window = as_strided(xf[start + q0 :], shape=(m, k_last, c),
-                                        strides=(row_bytes, d_last * row_bytes, item_bytes))
-                    patch[:m, i * width : (i + 1) * width].reshape(m, k_last, c)[...] = window
+                for i, view in enumerate(views):
+                    patch[:m, i * width : (i + 1) * width].reshape(view[q0:q1].shape)[...] = view[q0:q1]
                 if y.dtype.kind == "c":
                     np.conjugate(patch[:m], out=patch[:m])
                 total += yf[q0:q1].T @ patch[:m]
@@ -380,8 +417,7 @@ class KernelOperator(LinearOperator):
         if len(tiles) < 2 * WORKERS:
             total = accumulate(tiles)
         else:  # numpy releases the GIL in the copies and the GEMMs
-            with ThreadPoolExecutor(WORKERS, thread_name_prefix="signalspace-gradient") as pool:
-                total = sum(pool.map(accumulate, [tiles[i::WORKERS] for i in range(WORKERS)]))
+            total = sum(_gradient_pool().map(accumulate, [tiles[i::WORKERS] for i in range(WORKERS)]))
         return np.ascontiguousarray(total.T).reshape((*g.kernel_shape, c, c_out))
 
     def _correlate(self, data: np.ndarray, y: np.ndarray, engine: str | None = None) -> np.ndarray:
