@@ -103,7 +103,9 @@ pip install 'signalspace[test]' (or no_such_package_here itself)
 
     if importlib.util.find_spec(module) is None:
         raise MissingDependencyError(
-            f"{purpose} needs {module}, which is not installed: pip install 'signalspace[{extra}]' (or {module} itself)"
+            f"{purpose} needs {module}, which is not installed: "
+            f"pip install 'signalspace[{extra}]' (or {module} itself)",
+            name=module,
         )
 
 

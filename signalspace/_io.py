@@ -259,7 +259,7 @@ def checked_between_tasks(check: Callable[[], None], collections: Sequence[Any] 
     outside the main thread, or when dask was never imported (no dask work can
     run).  Tasks of a ``dask.distributed`` cluster are not seen (they run elsewhere).
     """
-    if check is _no_check or "dask" not in sys.modules:
+    if check is _no_check or sys.modules.get("dask") is None:
         yield
         return
     import dask

@@ -35,13 +35,9 @@ _VARIABLE = "signal"
 
 
 def _zarr() -> Any:
-    try:
-        import zarr
-    except ImportError:
-        raise FileFormatError(
-            "reading and writing .zarr stores needs the zarr package: pip install 'signalspace[zarr]' "
-            "(or pip install zarr)"
-        ) from None
+    require("zarr", "reading and writing .zarr stores", extra="zarr")
+    import zarr
+
     return zarr
 
 

@@ -103,7 +103,7 @@ def current_client() -> Any:
     >>> current_client() is None
     True
     """
-    if "distributed" not in sys.modules:  # no client can exist; do not pay for importing distributed
+    if sys.modules.get("distributed") is None:  # no client can exist; do not pay for importing distributed
         return None
     try:
         from distributed import default_client
@@ -247,7 +247,7 @@ def _wait_with_workers(client: Any, futures: list[Any]) -> None:
 
 def _cluster_losses() -> tuple[type[BaseException], ...]:
     """The exceptions dask.distributed raises when a worker or the scheduler is lost (none without it)."""
-    if "distributed" not in sys.modules:
+    if sys.modules.get("distributed") is None:
         return ()
     from distributed import KilledWorker
     from distributed import client as _client

@@ -347,7 +347,8 @@ def _segments(activations: np.ndarray, params: DetectionParams, dt: float) -> li
     transition = librosa.sequence.transition_loop(2, [params.stay_off, params.stay_on])
     shortest = params.min_duration / dt
     segments = []
-    group = max(1, 2**22 // max(activations.shape[0], 1))  # keys per call: at most 32 MiB of probabilities
+    # keys per call: 8 MiB of probabilities at most (librosa's Viterbi makes float64 copies of a few times that)
+    group = max(1, 2**20 // max(activations.shape[0], 1))
     for first in range(0, activations.shape[1], group):
         level = 20 * np.log10(activations[:, first : first + group] + 1e-12)
         probability = 1 / (1 + np.exp(-(level - params.floor_db) / params.slope_db))

@@ -194,7 +194,7 @@ def test_netcdf_write_options_that_name_no_variable_are_named_errors(tmp_path):
 # ------------------------------------------------------------------- optional dependencies that are missing
 WITHOUT_DASK = r"""
 import sys
-sys.modules["dask"] = sys.modules["distributed"] = None  # as if neither were installed
+sys.modules["dask"] = sys.modules["distributed"] = sys.modules["zarr"] = None  # as if none were installed
 import numpy as np
 import signalspace as ss
 from signalspace.cli import main
@@ -204,6 +204,7 @@ calls = {
     "netcdf": lambda: ss.load(nc, chunks={}),
     "compute": lambda: ss.parallel.compute(np.ones(3)),
     "progress": lambda: ss.parallel.progress().__enter__(),
+    "zarr": lambda: ss.save(ss.load(nc), nc + ".zarr"),
 }
 for name, call in calls.items():
     try:
@@ -213,12 +214,13 @@ for name, call in calls.items():
         print(name, "named:", exc)
 for flags in (["--chunks", "1000"], ["--scheduler", "tcp://127.0.0.1:9"]):
     print("cli", main(["notes", wav, *flags]))
-print(ss.load(wav).shape)  # in memory: dask is not needed
+ss.save(ss.load(nc), nc + ".copy.nc")  # in memory: dask is not needed
+print(ss.load(wav).shape)
 """
 
 
 def test_lazy_reads_and_the_cli_without_dask_are_named_errors(files):
-    """Without dask (or distributed), what needs it says so and how to install it; what does not, works."""
+    """Without dask, distributed or zarr, what needs them says so and how to install them; what does not, works."""
     import subprocess
     import sys
 
@@ -226,9 +228,10 @@ def test_lazy_reads_and_the_cli_without_dask_are_named_errors(files):
                          capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0, run.stderr[-3000:]
     lines = run.stdout.splitlines()
-    for name in ("audio", "netcdf", "compute", "progress"):
+    for name in ("audio", "netcdf", "compute", "progress", "zarr"):
         line = next(line for line in lines if line.startswith(name + " "))
-        assert "named:" in line and "pip install 'signalspace[dask]'" in line, line
+        extra = "zarr" if name == "zarr" else "dask"
+        assert "named:" in line and f"pip install 'signalspace[{extra}]'" in line, line
     assert lines.count("cli 2") == 2, run.stdout
     assert "needs dask" in run.stderr and "--scheduler needs distributed" in run.stderr
     assert lines[-1] == "(131072, 2)"

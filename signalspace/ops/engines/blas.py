@@ -14,6 +14,9 @@ costs about 26 us; ``threadpool_limits`` rescans the loaded libraries each time,
 The limit is process-wide (it is OpenBLAS's setting): when calls overlap in
 several threads (the dask executor), the first one in sets it and the last one
 out restores the original, so no thread leaves BLAS limited for the others.
+Nested calls keep the outer limit too: inside a block that asked for one
+thread (``lstsq``, the kernel gradient, the transcription's factorisation), an
+engine's large GEMM also runs on one.
 """
 
 from __future__ import annotations
