@@ -273,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per piece and system; the best is timed")
     parser.add_argument("--hour", action="store_true", help="also transcribe one hour through chunks= (minutes)")
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error(f"--repeat must be at least 1, got {args.repeat}")
     systems: dict[str, System] = {"signalspace": ours, "pyin": pyin}
     bp = basic_pitch()
     if bp is None:
@@ -291,12 +293,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  target {group}: F1 >= {target} and above {sorted(peers)}: {'ok' if met else 'MISSED'}")
             rate = max(s[1] for s in mine.values())
             met = rate <= 0.05
-            if "basic-pitch" in summary:
-                bp_rate = min(s[1] for s in summary["basic-pitch"].values())
-                print(f"  basic-pitch / signalspace time: {bp_rate / rate:.2f}x  target >= 2.5")
-                met &= bp_rate / rate >= 2.5
             ok &= met
             print(f"  target cost: <= 0.05 s per audio second: {rate:.4f}  {'ok' if met else 'MISSED'}")
+            if "basic-pitch" in summary:
+                ratio = min(s[1] for s in summary["basic-pitch"].values()) / rate
+                ok &= ratio >= 2.5
+                print(f"  target basic-pitch / signalspace time >= 2.5 (its faster group over our slower one): "
+                      f"{ratio:.2f}x  {'ok' if ratio >= 2.5 else 'MISSED'}")
     if not args.no_scaling:
         ok &= scaling()
     if args.hour:
