@@ -33,7 +33,8 @@ field's standard parts decide which keys are notes:
    the instrument's partials are like: ``a_h`` per register (bands of
    ``profile_band`` semitones, interpolated) is fitted to the roll over their
    frames by non-negative least squares, drawn towards the prior and smooth
-   across registers; steps 3 to 6 then run again with the learned templates.
+   across registers; steps 3 to 6 then run again with the learned templates
+   (the factorisation warm-started from the previous round's activations).
 
 Every number the method depends on is a field of :class:`DetectionParams`;
 intermediate records are named types (:class:`Segment`).
@@ -147,6 +148,9 @@ class DetectionParams:
         Weight of the difference between neighbouring registers' amplitudes in that fit.
     learning_passes : int, default 1
         Rounds of learning the templates and decoding again (0: the prior templates only).
+    relearn_iterations : int, default 10
+        Multiplicative updates of the factorisation after a learning round, started from the previous round's
+        activations (a warm start: the templates changed little, so half the updates suffice).
 
     Examples
     --------
@@ -190,9 +194,10 @@ class DetectionParams:
     profile_prior: float = 0.1
     profile_smoothness: float = 0.1
     learning_passes: int = 1
+    relearn_iterations: int = 10
 
     def __post_init__(self) -> None:
-        positive_ints = ("hop_length", "n_partials", "iterations", "profile_band")
+        positive_ints = ("hop_length", "n_partials", "iterations", "relearn_iterations", "profile_band")
         positive = ("resolution", "relative_window", "slope_db", "reattack_ratio", "dip_ratio", "silence_level")
         non_negative = (
             "prior_decay", "sparsity", "min_duration", "onset_prominence", "onset_tolerance", "attack_time",
@@ -277,11 +282,14 @@ def _templates(responses: np.ndarray, amplitudes: np.ndarray) -> np.ndarray:
     return w / np.maximum(np.linalg.norm(w, axis=1, keepdims=True), 1e-12)
 
 
-def _activations(roll: np.ndarray, templates: np.ndarray, params: DetectionParams, scale: float) -> np.ndarray:
+def _activations(roll: np.ndarray, templates: np.ndarray, params: DetectionParams, scale: float,
+                 start: np.ndarray | None = None) -> np.ndarray:
     """Non-negative ``A`` with ``roll ~ A @ templates`` (KL divergence plus an L1 penalty), in float32.
 
     Frames are independent given the templates: they are solved in blocks, and
     frames whose loudest key is below ``silence_db`` get no activation at all.
+    From ``start`` (the previous round's ``A``), ``relearn_iterations`` updates;
+    else ``iterations`` from a flat start.
     """
     eps = np.float32(1e-9)
     w = templates.astype(np.float32)
@@ -293,8 +301,11 @@ def _activations(roll: np.ndarray, templates: np.ndarray, params: DetectionParam
         for i in range(0, audible.size, block):
             rows = audible[i : i + block]
             e = roll[rows].astype(np.float32)
-            a = np.full((rows.size, w.shape[0]), np.float32(scale) + eps, dtype=np.float32)
-            for _ in range(params.iterations):
+            if start is None:
+                a = np.full((rows.size, w.shape[0]), np.float32(scale) + eps, dtype=np.float32)
+            else:
+                a = start[rows] + eps
+            for _ in range(params.iterations if start is None else params.relearn_iterations):
                 a *= ((e / (a @ w + eps)) @ w.T) / denominator
             out[rows] = a
     return out
@@ -542,10 +553,11 @@ def _transcribe(roll: np.ndarray, novelty: np.ndarray, spec: _Features, first_mi
     amplitudes = np.repeat(prior[:, None], n_keys, axis=1)
     lead = 0.5 * _key_seconds(spec.plan, spec.sr)
     candidates = _onset_candidates(novelty, params)
+    raw = None  # the previous round's activations, in the roll's scale
     for learning in range(params.learning_passes + 1):
         templates = _templates(responses, amplitudes)
-        activations = _activations(roll, templates, params, scale)
-        activations /= max(float(activations.max()), 1e-12)
+        raw = _activations(roll, templates, params, scale, start=raw)
+        activations = raw / max(float(raw.max()), 1e-12)
         segments = _place_onsets(
             _segments(activations, params, dt), roll, candidates, lead, params, dt, activations, templates
         )
