@@ -263,9 +263,10 @@ def _partial_responses(sr: float, hop_length: int, first_midi: int, n_keys: int,
 @functools.lru_cache(maxsize=8)
 def _response_products(sr: float, hop_length: int, first_midi: int, n_keys: int, resolution: float,
                        n_partials: int) -> np.ndarray:
-    """``P[h, n, g, m] = sum_k T[h, n, k] T[g, m, k]`` of :func:`_partial_responses` (the template fit's Gram)."""
+    """``P[h, g, m, n] = sum_k T[h, n, k] T[g, m, k]`` of :func:`_partial_responses` (the template fit's Gram),
+    laid out for :func:`_learned_amplitudes` (contiguous where it is weighted and multiplied)."""
     responses = _partial_responses(sr, hop_length, first_midi, n_keys, resolution, n_partials)
-    return np.einsum("hnk,gmk->hngm", responses, responses, optimize=True)
+    return np.ascontiguousarray(np.einsum("hnk,gmk->hgmn", responses, responses, optimize=True))
 
 
 def _registers(n_keys: int, band: int) -> np.ndarray:
@@ -328,10 +329,10 @@ def _learned_amplitudes(
     n_bands = w.shape[1]
     gram_a = activations.T @ activations  # (n, n')
     cross = activations.T @ roll  # (n, k)
-    # column (h, b) of the design is vec((A * w[:, b]) @ responses[h]); products = responses @ responses.T per pair
-    # gram[h, b, g, c] = sum_nm w[n, b] w[m, c] gram_a[n, m] products[h, n, g, m], as two matrix products (einsum's
+    # column (h, b) of the design is vec((A * w[:, b]) @ responses[h]); products: responses @ responses.T per pair
+    # gram[h, b, g, c] = sum_nm w[n, b] w[m, c] gram_a[n, m] products[h, g, m, n], as two matrix products (einsum's
     # path for it was four times slower)
-    weighted = (products * gram_a[None, :, None, :]).transpose(0, 2, 3, 1)  # (h, g, m, n)
+    weighted = products * gram_a.T  # (h, g, m, n)
     gram = np.matmul(np.matmul(weighted, w).transpose(0, 1, 3, 2), w)  # (h, g, b, c)
     gram = gram.transpose(0, 2, 1, 3).reshape(n_partials * n_bands, -1)
     rhs = np.einsum("nb,hnk,nk->hb", w, responses, cross, optimize=True).ravel()
