@@ -304,7 +304,7 @@ def _feature_block(block: np.ndarray, spec: _Features, f0: int, f1: int, s0: int
             lo, hi = max(g0, 0, first), min(g1, total, first + signal.shape[0])
             if hi > lo:
                 segment[lo - g0 : hi - g0] = signal[lo - first : hi - first]
-            y = level.bank.conv(pairs=True, stride=stride, padding="valid")(segment[:, np.newaxis])
+            y = level.bank._shared_conv(stride=stride, padding="valid")(segment[:, np.newaxis])
             out[:, column + level.keys] = np.hypot(y[:, 0::2], y[:, 1::2])
     return out
 

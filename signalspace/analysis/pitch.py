@@ -279,6 +279,18 @@ class PianoBank:
         options.setdefault("ndim", 1)  # (taps, 1, keys): one spatial axis (time), a channel matrix
         return Conv(kernels, **options)
 
+    def _shared_conv(self, **options: Any) -> Any:
+        """:meth:`conv` with ``pairs=True``, made once per set of (hashable) options and kept with the engine
+        choices it caches: for the piano roll, which asks for it on every block.  Not to be modified."""
+        key = tuple(sorted(options.items()))
+        if key not in self._convs:
+            self._convs[key] = self.conv(pairs=True, **options)
+        return self._convs[key]
+
+    @functools.cached_property
+    def _convs(self) -> dict[tuple, Any]:
+        return {}
+
     def _samples(self, x: Signal | np.ndarray, sr: float | None) -> tuple[np.ndarray, Domain]:
         samples, rate, _, origin = audio_samples(x, self.sr if sr is None and not isinstance(x, Signal) else sr)
         if not np.isclose(rate, self.sr):
